@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { DB } from './db/schema.ts';
+import { AuditService } from './modules/system/audit.service.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { ComponentsService } from './modules/components/components.service.ts';
+import { GeocodeService } from './modules/geocode/geocode.service.ts';
+import { OrgsService } from './modules/orgs/orgs.service.ts';
+import { RegionsService } from './modules/regions/regions.service.ts';
+import { TaxonomyService } from './modules/taxonomy/taxonomy.service.ts';
+import { SettingsService } from './modules/system/settings.service.ts';
+
+/** What every module is handed: config, the database, and the other modules' services. */
+export interface Context {
+  config: Config;
+  database: Database;
+  db: Kysely<DB>;
+  services: Services;
+}
+
+export interface Services {
+  audit: AuditService;
+  settings: SettingsService;
+  auth: AuthService;
+  orgs: OrgsService;
+  regions: RegionsService;
+  taxonomy: TaxonomyService;
+  components: ComponentsService;
+  geocode: GeocodeService;
+}
+
+export function createContext(config: Config, database: Database): Context {
+  const ctx = { config, database, db: database.db } as Context;
+  ctx.services = {
+    audit: new AuditService(ctx),
+    settings: new SettingsService(ctx),
+    auth: new AuthService(ctx),
+    orgs: new OrgsService(ctx),
+    regions: new RegionsService(ctx),
+    taxonomy: new TaxonomyService(ctx),
+    components: new ComponentsService(ctx),
+    geocode: new GeocodeService(ctx),
+  };
+  return ctx;
+}

@@ -1,0 +1,120 @@
+import { REGION_LEVELS } from '@cityloop/shared';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../../app.ts';
+import { GeoJsonGeometry, IdParam, LngLatQuery, Nullable, Strict } from '../../lib/schema.ts';
+
+const Level = Type.Union(REGION_LEVELS.map((l) => Type.Literal(l)));
+const Region = Type.Object({
+  id: Type.Integer(),
+  level: Type.String(),
+  code: Type.String(),
+  name: Type.String(),
+  parentId: Nullable(Type.Integer()),
+  districtId: Nullable(Type.Integer()),
+  streetId: Nullable(Type.Integer()),
+  communityId: Nullable(Type.Integer()),
+  areaM2: Type.Number(),
+  version: Type.Integer(),
+  bbox: Type.Array(Type.Number(), { minItems: 4, maxItems: 4 }),
+});
+const RegionRef = Nullable(Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String() }));
+
+export async function regionsRoutes(app: App) {
+  const regions = app.ctx.services.regions;
+
+  app.get('/api/regions/tree', {
+    config: { access: 'regions.read' },
+    schema: {
+      tags: ['regions'],
+      summary: 'District → street → community tree with grid counts and bounding boxes',
+      response: { 200: Type.Array(Type.Any()) },
+    },
+    handler: async () => regions.tree(),
+  });
+
+  app.get('/api/regions', {
+    config: { access: 'regions.read' },
+    schema: {
+      tags: ['regions'],
+      summary: 'List current regions by level, parent or name/code prefix',
+      querystring: Strict({
+        level: Type.Optional(Level),
+        parentId: Type.Optional(Type.Integer({ minimum: 1 })),
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+        limit: Type.Integer({ minimum: 1, maximum: 2000, default: 100 }),
+        offset: Type.Integer({ minimum: 0, default: 0 }),
+      }),
+      response: { 200: Type.Object({ items: Type.Array(Region), total: Type.Integer() }) },
+    },
+    handler: async (req) => regions.list(req.query),
+  });
+
+  app.get('/api/regions/locate', {
+    config: { access: 'regions.read' },
+    schema: {
+      tags: ['regions'],
+      summary: 'Point → unit grid, community, street and district (within 5 m outside a grid still counts)',
+      querystring: Strict(LngLatQuery),
+      response: {
+        200: Type.Object({
+          point: Type.Array(Type.Number(), { description: 'the point in WGS 84' }),
+          distanceM: Type.Number({ description: '0 inside a grid; metres to the nearest grid otherwise' }),
+          grid: Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String() }),
+          community: RegionRef,
+          street: RegionRef,
+          district: RegionRef,
+        }),
+      },
+    },
+    handler: async (req) => regions.locate(req.query.lng, req.query.lat, req.query.coordSys),
+  });
+
+  app.get('/api/regions/geojson', {
+    config: { access: 'regions.read' },
+    schema: {
+      tags: ['regions'],
+      summary: 'One level of the city as a GeoJSON FeatureCollection',
+      querystring: Strict({
+        level: Level,
+        parentId: Type.Optional(Type.Integer({ minimum: 1 })),
+        bbox: Type.Optional(Type.String({ pattern: '^-?[\\d.]+,-?[\\d.]+,-?[\\d.]+,-?[\\d.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
+        tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 0.01, description: 'simplification in degrees' })),
+      }),
+    },
+    handler: async (req, reply) => {
+      const bbox = req.query.bbox?.split(',').map(Number);
+      const fc = await regions.geojson({ ...req.query, bbox });
+      return reply.type('application/geo+json; charset=utf-8').send(fc);
+    },
+  });
+
+  app.get('/api/regions/:id', {
+    config: { access: 'regions.read' },
+    schema: { tags: ['regions'], summary: 'One region with its boundary (GeoJSON) and version history', params: IdParam },
+    handler: async (req) => regions.get(req.params.id),
+  });
+
+  app.put('/api/regions/:id/geometry', {
+    config: { access: 'regions.write' },
+    schema: {
+      tags: ['regions'],
+      summary: 'Replace a boundary; creates a new version (the old one is kept), audited',
+      params: IdParam,
+      body: Strict({ geometry: GeoJsonGeometry }),
+      response: { 200: Type.Object({ id: Type.Integer() }) },
+    },
+    handler: async (req) => ({ id: await regions.updateGeometry(req.params.id, req.body.geometry, req.auth?.personId ?? null) }),
+  });
+
+  app.get('/api/beats', {
+    config: { access: 'regions.read' },
+    schema: { tags: ['regions'], summary: "Inspectors' responsibility grids (责任网格)" },
+    handler: async () => regions.listBeats(),
+  });
+
+  app.get('/api/beats/:id', {
+    config: { access: 'regions.read' },
+    schema: { tags: ['regions'], summary: 'One beat with its unit grids', params: IdParam },
+    handler: async (req) => regions.beat(req.params.id),
+  });
+}

@@ -1,0 +1,172 @@
+import type { CoordSys, RegionLevel } from '@cityloop/shared';
+import { regionCodePattern } from '@cityloop/shared';
+import type { Context } from '../../context.ts';
+import { badRequest, notFound, unprocessable } from '../../errors.ts';
+import { toWgs84 } from '../../lib/coords.ts';
+import { RegionsRepository, type RegionRow } from './regions.repository.ts';
+
+/** A point on a shared boundary or this close outside the city still gets a grid. */
+export const LOCATE_TOLERANCE_M = 5;
+
+export interface TreeNode extends RegionRow {
+  gridCount: number;
+  children: TreeNode[];
+}
+
+export interface Located {
+  point: [number, number];
+  distanceM: number;
+  grid: { id: number; code: string; name: string };
+  community: { id: number; code: string; name: string } | null;
+  street: { id: number; code: string; name: string } | null;
+  district: { id: number; code: string; name: string } | null;
+}
+
+/** The city model: district → street → community → unit grid, beats, point → grid. */
+export class RegionsService {
+  readonly repo: RegionsRepository;
+  constructor(private readonly ctx: Context) {
+    this.repo = new RegionsRepository(ctx.db);
+  }
+
+  async tree(): Promise<TreeNode[]> {
+    const rows = await this.repo.treeRows();
+    const byId = new Map<number, TreeNode>();
+    for (const r of rows) byId.set(r.id, { ...r, gridCount: Number(r.gridCount), children: [] });
+    const roots: TreeNode[] = [];
+    for (const node of byId.values()) {
+      const parent = node.parentId ? byId.get(node.parentId) : undefined;
+      if (parent) parent.children.push(node);
+      else roots.push(node);
+    }
+    return roots;
+  }
+
+  async list(filter: { level?: RegionLevel; parentId?: number; q?: string; limit: number; offset: number }) {
+    const [items, total] = await Promise.all([this.repo.list(filter), this.repo.count(filter)]);
+    return { items, total };
+  }
+
+  async get(id: number) {
+    const row = await this.repo.get(id);
+    if (!row) throw notFound('region_not_found', `区域 ${id} 不存在 / Region ${id} does not exist`);
+    const history = await this.repo.history(row.code);
+    return { ...row, history };
+  }
+
+  geojson(filter: { level: RegionLevel; parentId?: number; bbox?: number[]; tolerance?: number }) {
+    if (filter.bbox && (filter.bbox.length !== 4 || filter.bbox[0]! > filter.bbox[2]! || filter.bbox[1]! > filter.bbox[3]!)) {
+      throw badRequest('invalid_bbox', 'bbox 应为 minLng,minLat,maxLng,maxLat / bbox must be minLng,minLat,maxLng,maxLat');
+    }
+    return this.repo.geojson(filter);
+  }
+
+  /**
+   * Point → grid, community, street, district. Exact hit first (indexed ST_Intersects);
+   * otherwise the nearest grid if it is within LOCATE_TOLERANCE_M metres.
+   */
+  async locate(lng: number, lat: number, coordSys: CoordSys = 'wgs84'): Promise<Located> {
+    const found = await this.tryLocate(lng, lat, coordSys);
+    if (!found) {
+      throw notFound('location_outside_city', `坐标 (${lng}, ${lat}) 不在任何单元网格内 / The point is not in any unit grid of the city`, {
+        lng,
+        lat,
+        coordSys,
+      });
+    }
+    return found;
+  }
+
+  /** Like locate(), but null when the point is outside the city. */
+  async tryLocate(lng: number, lat: number, coordSys: CoordSys = 'wgs84'): Promise<Located | null> {
+    const [x, y] = toWgs84(lng, lat, coordSys);
+    let gridId = await this.repo.gridAt(x, y);
+    let distanceM = 0;
+    if (gridId === null) {
+      const near = await this.repo.nearestGrid(x, y);
+      if (!near || near.distance > LOCATE_TOLERANCE_M) return null;
+      gridId = near.id;
+      distanceM = Math.round(near.distance * 100) / 100;
+    }
+    const g = await this.repo.gridWithAncestors(gridId);
+    if (!g) return null;
+    const ref = (id: number | null, code: string | null, name: string | null) =>
+      id === null ? null : { id, code: code as string, name: name as string };
+    return {
+      point: [x, y],
+      distanceM,
+      grid: { id: g.gridId, code: g.gridCode, name: g.gridName },
+      community: ref(g.communityId, g.communityCode, g.communityName),
+      street: ref(g.streetId, g.streetCode, g.streetName),
+      district: ref(g.districtId, g.districtCode, g.districtName),
+    };
+  }
+
+  /**
+   * Replaces a region's boundary: validates it, closes the current version and inserts the
+   * next one with the same code (grids are versioned, never deleted). Audited.
+   */
+  async updateGeometry(id: number, geometry: { type: string; coordinates: unknown }, actorId: number | null) {
+    const current = await this.repo.get(id);
+    if (!current || current.validTo) throw notFound('region_not_found', `区域 ${id} 不存在或已是历史版本 / Region ${id} is not a current region`);
+    if (geometry.type !== 'Polygon' && geometry.type !== 'MultiPolygon') {
+      throw unprocessable('geometry_wrong_type', `区域边界必须是面 / A region boundary must be a Polygon or MultiPolygon, got ${geometry.type}`);
+    }
+    const geojson = JSON.stringify(geometry);
+    await this.assertValidPolygon(geojson);
+    return this.ctx.database.transaction(async (tx) => {
+      await this.repo.close(id, tx.db);
+      const newId = await this.repo.insert(
+        {
+          level: current.level,
+          code: current.code,
+          name: current.name,
+          parentId: current.parentId,
+          districtId: current.districtId,
+          streetId: current.streetId,
+          communityId: current.communityId,
+          geojson,
+          version: current.version + 1,
+          properties: current.properties as Record<string, unknown>,
+        },
+        tx.db,
+      );
+      await this.ctx.services.audit.record(
+        { actorId, action: 'region.geometry', entity: 'region', entityId: current.code, before: { id, geometry: current.geometry }, after: { id: newId, geometry } },
+        tx.db,
+      );
+      return newId;
+    });
+  }
+
+  async assertValidPolygon(geojson: string) {
+    let check: Awaited<ReturnType<RegionsRepository['checkGeometry']>>;
+    try {
+      check = await this.repo.checkGeometry(geojson);
+    } catch (err) {
+      throw unprocessable('geometry_invalid', `几何无法解析 / The geometry cannot be parsed: ${(err as Error).message}`);
+    }
+    if (!check || !check.valid) throw unprocessable('geometry_invalid', `几何无效 / Invalid geometry: ${check?.reason}`);
+    if (!/POLYGON/i.test(check.type)) throw unprocessable('geometry_wrong_type', `需要面 / Expected a polygon, got ${check.type}`);
+    if (!check.inRange) throw unprocessable('geometry_out_of_range', '坐标超出经纬度范围 / Coordinates must be longitude/latitude in degrees (WGS 84)');
+  }
+
+  /** Validates a region code against its level's pattern and the city's grid code length. */
+  async assertCode(level: RegionLevel, code: string) {
+    const digits = (await this.ctx.services.settings.get()).gridCodeDigits;
+    if (!regionCodePattern(level, digits).test(code)) {
+      throw unprocessable('region_code_invalid', `${level} 编码 ${code} 不符合规则 / ${level} code ${code} does not match the ${level === 'grid' ? `${digits}-digit grid` : level} pattern`);
+    }
+  }
+
+  listBeats() {
+    return this.repo.listBeats();
+  }
+
+  async beat(id: number) {
+    const beats = await this.repo.listBeats();
+    const beat = beats.find((b) => b.id === id);
+    if (!beat) throw notFound('beat_not_found', `责任网格 ${id} 不存在 / Beat ${id} does not exist`);
+    return { ...beat, gridIds: await this.repo.beatGrids(id) };
+  }
+}

@@ -1,0 +1,56 @@
+import type { GridCodeDigits } from '@cityloop/shared';
+import { sql } from 'kysely';
+import type { Context } from '../../context.ts';
+
+/** City-wide settings stored in the database (they travel with the data, not the process). */
+export interface CitySettings {
+  /** City name shown in the console. */
+  cityName: string;
+  /** 6-digit GB/T 2260 division code of the city. */
+  cityCode: string;
+  /** Unit grid code length: 14 (CJ/T 213) or 15 (GB/T 30428.1). */
+  gridCodeDigits: GridCodeDigits;
+  /** Default coding edition for new classes and components. */
+  edition: 'CJT214-2007' | 'GBT47678.5-2026';
+  /** IANA time zone for periods and working hours. */
+  timeZone: string;
+  /** Map centre and zoom for the console. */
+  mapCenter: [number, number];
+  mapZoom: number;
+}
+
+export const DEFAULT_SETTINGS: CitySettings = {
+  cityName: 'CityLoop',
+  cityCode: '000000',
+  gridCodeDigits: 15,
+  edition: 'CJT214-2007',
+  timeZone: 'Asia/Shanghai',
+  mapCenter: [116.397, 39.908],
+  mapZoom: 10,
+};
+
+export class SettingsService {
+  constructor(private readonly ctx: Context) {}
+
+  async get(): Promise<CitySettings> {
+    const rows = await this.ctx.db.selectFrom('citySetting').select(['key', 'value']).execute();
+    const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+    for (const r of rows) out[r.key] = r.value;
+    return out as unknown as CitySettings;
+  }
+
+  async set(values: Partial<CitySettings>, actorId: number | null): Promise<CitySettings> {
+    const before = await this.get();
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      await this.ctx.db
+        .insertInto('citySetting')
+        .values({ key, value: JSON.stringify(value) })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updatedAt: sql`now()` }))
+        .execute();
+    }
+    const after = await this.get();
+    await this.ctx.services.audit.record({ actorId, action: 'settings.update', entity: 'city_setting', entityId: null, before, after });
+    return after;
+  }
+}
