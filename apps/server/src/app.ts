@@ -6,13 +6,19 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { AppError } from './errors.ts';
-import { type Auth, SESSION_COOKIE } from './modules/auth/auth.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
+import { type Auth, SESSION_COOKIE } from './modules/auth/auth.service.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
@@ -153,7 +159,9 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   }
   app.setNotFoundHandler((req, reply) => {
     if (req.url.startsWith('/api') || req.url.startsWith('/open311') || !hasWeb || req.method !== 'GET') {
-      return reply.code(404).send({ error: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id });
+      return reply
+        .code(404)
+        .send({ error: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id });
     }
     return reply.type('text/html').send(fs.createReadStream(webIndex));
   });

@@ -2,14 +2,14 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { DB } from './db/schema.ts';
-import { AuditService } from './modules/system/audit.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
-import { TaxonomyService } from './modules/taxonomy/taxonomy.service.ts';
+import { AuditService } from './modules/system/audit.service.ts';
 import { SettingsService } from './modules/system/settings.service.ts';
+import { TaxonomyService } from './modules/taxonomy/taxonomy.service.ts';
 
 /** What every module is handed: config, the database, and the other modules' services. */
 export interface Context {

@@ -14,15 +14,9 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: unknown) =>
-  new AppError(400, code, message, details);
-export const unauthorized = (message = '请先登录 / Please log in') =>
-  new AppError(401, 'unauthenticated', message);
-export const forbidden = (message = '没有权限 / You do not have permission for this') =>
-  new AppError(403, 'forbidden', message);
-export const notFound = (code: string, message: string, details?: unknown) =>
-  new AppError(404, code, message, details);
-export const conflict = (code: string, message: string, details?: unknown) =>
-  new AppError(409, code, message, details);
-export const unprocessable = (code: string, message: string, details?: unknown) =>
-  new AppError(422, code, message, details);
+export const badRequest = (code: string, message: string, details?: unknown) => new AppError(400, code, message, details);
+export const unauthorized = (message = '请先登录 / Please log in') => new AppError(401, 'unauthenticated', message);
+export const forbidden = (message = '没有权限 / You do not have permission for this') => new AppError(403, 'forbidden', message);
+export const notFound = (code: string, message: string, details?: unknown) => new AppError(404, code, message, details);
+export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
+export const unprocessable = (code: string, message: string, details?: unknown) => new AppError(422, code, message, details);

@@ -74,10 +74,20 @@ async function serve(config: Config) {
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });
-  const demoUsers = await database.db.selectFrom('person').select('username').where('username', 'in', DEMO_ACCOUNTS.map((a) => a.username)).execute();
+  const demoUsers = await database.db
+    .selectFrom('person')
+    .select('username')
+    .where(
+      'username',
+      'in',
+      DEMO_ACCOUNTS.map((a) => a.username),
+    )
+    .execute();
   const hasDemoUsers = demoUsers.length === DEMO_ACCOUNTS.length && demo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-  console.log(`\nCityLoop is ready at ${url} (database: ${database.kind}, migration ${await currentVersion(database)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\nCityLoop is ready at ${url} (database: ${database.kind}, migration ${await currentVersion(database)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   console.log(`API docs: ${url}/api/docs`);
   if (hasDemoUsers) {
     console.log(`Demo accounts (password "${DEMO_PASSWORD}"): ${DEMO_ACCOUNTS.map((a) => a.username).join(', ')}`);

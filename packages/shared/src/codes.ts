@@ -29,10 +29,7 @@ export function parseClassCode(edition: Edition, kind: ClassKind, code: string):
 }
 
 /** Parses a component id: 16 digits (CJ/T 214) or 17 digits (GB/T 47678.5). */
-export function parseComponentId(
-  edition: Edition,
-  id: string,
-): { division: string; classCode: string; serial: string } | null {
+export function parseComponentId(edition: Edition, id: string): { division: string; classCode: string; serial: string } | null {
   const m = COMPONENT_ID[edition].exec(id);
   if (!m) return null;
   return { division: m[1] as string, classCode: `${m[2]}${m[3]}`, serial: m[4] as string };

@@ -48,11 +48,7 @@ export async function openPGlite(dataDir: string | null): Promise<Database> {
   (pgl as PGlite & { cityloopMutex?: Mutex }).cityloopMutex = mutex;
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pgl), plugins: PLUGINS });
   const copyRaw = async (table: string, columns: string[], csv: string) => {
-    const res = await pgl.query(
-      `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`,
-      [],
-      { blob: new Blob([csv]) },
-    );
+    const res = await pgl.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
     return res.affectedRows ?? 0;
   };
   return {

@@ -24,9 +24,7 @@ export function listMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
 export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   await database.exec(`CREATE TABLE IF NOT EXISTS schema_migration (
     version text PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-  const done = new Set(
-    (await database.db.selectFrom('schemaMigration').select('version').execute()).map((r) => r.version),
-  );
+  const done = new Set((await database.db.selectFrom('schemaMigration').select('version').execute()).map((r) => r.version));
   const applied: string[] = [];
   for (const m of listMigrations(dir).filter((f) => !done.has(f.version))) {
     // The advisory lock serialises concurrent servers on PostgreSQL; a no-op cost on PGlite.

@@ -49,9 +49,7 @@ export class Mutex {
 
 class PGliteDriver implements Driver {
   readonly #releases = new WeakMap<DatabaseConnection, () => void>();
-  constructor(
-    private readonly pg: PGlite & { cityloopMutex?: Mutex },
-  ) {
+  constructor(private readonly pg: PGlite & { cityloopMutex?: Mutex }) {
     pg.cityloopMutex ??= new Mutex();
   }
   async init() {}
@@ -86,8 +84,7 @@ class PGliteConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const res = await this.pg.query<R>(compiled.sql, compiled.parameters as unknown[]);
     const kind = compiled.query.kind;
-    const mutating =
-      kind === 'InsertQueryNode' || kind === 'UpdateQueryNode' || kind === 'DeleteQueryNode' || kind === 'MergeQueryNode';
+    const mutating = kind === 'InsertQueryNode' || kind === 'UpdateQueryNode' || kind === 'DeleteQueryNode' || kind === 'MergeQueryNode';
     return {
       rows: res.rows,
       ...(mutating ? { numAffectedRows: BigInt(res.affectedRows ?? 0) } : {}),

@@ -60,13 +60,20 @@ export function gcj02ToWgs84(lng: number, lat: number): [number, number] {
 
 const X_PI = (Math.PI * 3000.0) / 180.0;
 
-/** BD-09 → GCJ-02. */
+/** BD-09 → GCJ-02: the usual closed-form approximation, refined against the forward transform. */
 export function bd09ToGcj02(lng: number, lat: number): [number, number] {
-  const x = lng - 0.0065;
-  const y = lat - 0.006;
-  const z = Math.sqrt(x * x + y * y) - 0.00002 * Math.sin(y * X_PI);
-  const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * X_PI);
-  return [z * Math.cos(theta), z * Math.sin(theta)];
+  const x0 = lng - 0.0065;
+  const y0 = lat - 0.006;
+  const z = Math.sqrt(x0 * x0 + y0 * y0) - 0.00002 * Math.sin(y0 * X_PI);
+  const theta = Math.atan2(y0, x0) - 0.000003 * Math.cos(x0 * X_PI);
+  let x = z * Math.cos(theta);
+  let y = z * Math.sin(theta);
+  for (let i = 0; i < 5; i++) {
+    const [bx, by] = gcj02ToBd09(x, y);
+    x -= bx - lng;
+    y -= by - lat;
+  }
+  return [x, y];
 }
 
 /** GCJ-02 → BD-09. */

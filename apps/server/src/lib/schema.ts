@@ -45,3 +45,7 @@ export const GeoJsonGeometry = Type.Object(
 );
 
 export const IdParam = Strict({ id: Type.Integer({ minimum: 1 }) });
+
+/** A timestamp: Date objects from the database are serialised as ISO 8601 strings. */
+export const DateTime = (opts: { description?: string } = {}) =>
+  Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', ...opts });

@@ -2,8 +2,8 @@ import { ROLES } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { notFound } from '../../errors.ts';
-import { IdParam, Nullable, Strict } from '../../lib/schema.ts';
-import { SESSION_COOKIE } from './auth.service.ts';
+import { DateTime, IdParam, Nullable, Strict } from '../../lib/schema.ts';
+import { type Auth, SESSION_COOKIE } from './auth.service.ts';
 
 const Me = Type.Object({
   kind: Type.String(),
@@ -47,14 +47,14 @@ export async function authRoutes(app: App) {
       const token = req.cookies[SESSION_COOKIE];
       if (token) await auth.logout(token);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   });
 
   app.get('/api/auth/me', {
     config: { access: 'authenticated' },
     schema: { tags: ['auth'], summary: 'Who am I', response: { 200: Me } },
-    handler: async (req) => req.auth,
+    handler: async (req) => req.auth as Auth,
   });
 
   const ApiKey = Type.Object({
@@ -63,9 +63,9 @@ export async function authRoutes(app: App) {
     prefix: Type.String(),
     role: Type.String(),
     departmentId: Nullable(Type.Integer()),
-    createdAt: Type.String({ format: 'date-time' }),
-    lastUsedAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
-    revokedAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
+    createdAt: DateTime(),
+    lastUsedAt: Type.Optional(Nullable(DateTime())),
+    revokedAt: Type.Optional(Nullable(DateTime())),
     key: Type.Optional(Type.String({ description: 'the secret; shown once, at creation' })),
   });
 
@@ -103,7 +103,7 @@ export async function authRoutes(app: App) {
       if (!(await auth.revokeApiKey(req.params.id, req.auth?.personId ?? null))) {
         throw notFound('api_key_not_found', `API key ${req.params.id} does not exist or is already revoked`);
       }
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   });
 }

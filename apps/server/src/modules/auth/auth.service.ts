@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import type { Permission, Role, RouteAccess } from '@cityloop/shared';
 import { ROLES, roleHasPermission } from '@cityloop/shared';
+import { hash, verify } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import { forbidden, unauthorized } from '../../errors.ts';
@@ -43,7 +43,7 @@ export class AuthService {
       .executeTakeFirst();
     this.#dummyHash ??= hash(crypto.randomBytes(16).toString('hex'), ARGON);
     const ok = await verify(person?.passwordHash ?? (await this.#dummyHash), password).catch(() => false);
-    if (!person || !person.active || !person.passwordHash || !ok) {
+    if (!person?.active || !person.passwordHash || !ok) {
       throw unauthorized('用户名或密码错误 / Wrong username or password');
     }
     const token = crypto.randomBytes(32).toString('base64url');
@@ -92,7 +92,7 @@ export class AuthService {
       .select(['id', 'username', 'name', 'departmentId', 'active'])
       .where('id', '=', personId)
       .executeTakeFirst();
-    if (!person || !person.active) return null;
+    if (!person?.active) return null;
     const roles = await this.ctx.db
       .selectFrom('personRole')
       .select(['role', 'scopeRegionId', 'scopeDepartmentId'])
@@ -176,4 +176,3 @@ export class AuthService {
 export function hasPermission(auth: Auth, permission: Permission): boolean {
   return auth.roles.some((r) => roleHasPermission(r.role, permission));
 }
-

@@ -31,7 +31,16 @@ export class OrgsService {
   }
 
   async createDepartment(
-    input: { code: string; name: string; shortName?: string | null; level: 'city' | 'district' | 'street'; kind?: 'execution' | 'support' | 'centre'; parentId?: number | null; regionId?: number | null; phone?: string | null },
+    input: {
+      code: string;
+      name: string;
+      shortName?: string | null;
+      level: 'city' | 'district' | 'street';
+      kind?: 'execution' | 'support' | 'centre';
+      parentId?: number | null;
+      regionId?: number | null;
+      phone?: string | null;
+    },
     actorId: number | null,
   ) {
     const exists = await this.ctx.db.selectFrom('department').select('id').where('code', '=', input.code).executeTakeFirst();
@@ -68,10 +77,16 @@ export class OrgsService {
       )
       .orderBy('p.id');
     // A department admin sees its own department's people only.
-    const deptAdminOnly = viewer && viewer.roles.every((r) => r.role === 'dept_admin');
-    if (deptAdminOnly) q = q.where('p.departmentId', '=', viewer.departmentId ?? -1);
+    const deptAdminOnly = viewer?.roles.every((r) => r.role === 'dept_admin');
+    if (deptAdminOnly) q = q.where('p.departmentId', '=', viewer?.departmentId ?? -1);
     if (filter.departmentId) q = q.where('p.departmentId', '=', filter.departmentId);
-    if (filter.role) q = q.where('p.id', 'in', (eb) => eb.selectFrom('personRole').select('personId').where('role', '=', filter.role as string));
+    if (filter.role)
+      q = q.where('p.id', 'in', (eb) =>
+        eb
+          .selectFrom('personRole')
+          .select('personId')
+          .where('role', '=', filter.role as string),
+      );
     if (filter.q) q = q.where((eb) => eb.or([eb('p.name', 'like', `%${filter.q}%`), eb('p.username', 'like', `%${filter.q}%`)]));
     const items = await q.limit(filter.limit).offset(filter.offset).execute();
     return items.map((p) => ({ ...p, roles: p.roles ?? [] }));
@@ -80,7 +95,8 @@ export class OrgsService {
   /** Creates a person with roles; password hashed with argon2id. */
   async createPerson(input: NewPerson, actorId: number | null) {
     for (const r of input.roles) {
-      if (!(ROLES as readonly string[]).includes(r.role)) throw unprocessable('role_unknown', `未知角色 ${r.role} / Unknown role ${r.role}`);
+      if (!(ROLES as readonly string[]).includes(r.role))
+        throw unprocessable('role_unknown', `未知角色 ${r.role} / Unknown role ${r.role}`);
     }
     const taken = await this.ctx.db.selectFrom('person').select('id').where('username', '=', input.username).executeTakeFirst();
     if (taken) throw conflict('username_taken', `用户名 ${input.username} 已存在 / Username ${input.username} is taken`);
@@ -88,13 +104,26 @@ export class OrgsService {
     return this.ctx.database.transaction(async (tx) => {
       const person = await tx.db
         .insertInto('person')
-        .values({ username: input.username, name: input.name, phone: input.phone ?? null, departmentId: input.departmentId ?? null, passwordHash })
+        .values({
+          username: input.username,
+          name: input.name,
+          phone: input.phone ?? null,
+          departmentId: input.departmentId ?? null,
+          passwordHash,
+        })
         .returning(['id', 'username', 'name', 'departmentId'])
         .executeTakeFirstOrThrow();
       if (input.roles.length > 0) {
         await tx.db
           .insertInto('personRole')
-          .values(input.roles.map((r) => ({ personId: person.id, role: r.role, scopeRegionId: r.scopeRegionId ?? null, scopeDepartmentId: r.scopeDepartmentId ?? null })))
+          .values(
+            input.roles.map((r) => ({
+              personId: person.id,
+              role: r.role,
+              scopeRegionId: r.scopeRegionId ?? null,
+              scopeDepartmentId: r.scopeDepartmentId ?? null,
+            })),
+          )
           .execute();
       }
       await this.ctx.services.audit.record(

@@ -27,9 +27,7 @@ const regionColumns = [
   'r.communityId',
   'r.areaM2',
   'r.version',
-  sql<[number, number, number, number]>`json_build_array(ST_XMin(r.geom), ST_YMin(r.geom), ST_XMax(r.geom), ST_YMax(r.geom))`.as(
-    'bbox',
-  ),
+  sql<[number, number, number, number]>`json_build_array(ST_XMin(r.geom), ST_YMin(r.geom), ST_XMax(r.geom), ST_YMax(r.geom))`.as('bbox'),
 ] as const;
 
 /** SQL over `region` and `beat`. Current rows are those with valid_to IS NULL. */
@@ -86,7 +84,12 @@ export class RegionsRepository {
   }
 
   getByCode(code: string) {
-    return this.db.selectFrom('region as r').select(regionColumns).where('r.code', '=', code).where('r.validTo', 'is', null).executeTakeFirst();
+    return this.db
+      .selectFrom('region as r')
+      .select(regionColumns)
+      .where('r.code', '=', code)
+      .where('r.validTo', 'is', null)
+      .executeTakeFirst();
   }
 
   history(code: string) {
@@ -103,11 +106,12 @@ export class RegionsRepository {
    * ~300 KB). `tolerance` simplifies for small zooms; bbox limits to a view.
    */
   async geojson(filter: { level: string; parentId?: number; bbox?: number[]; tolerance?: number }): Promise<string> {
-    const geom = filter.tolerance
-      ? sql`ST_SimplifyPreserveTopology(r.geom, ${filter.tolerance})`
-      : sql`r.geom`;
+    const geom = filter.tolerance ? sql`ST_SimplifyPreserveTopology(r.geom, ${filter.tolerance})` : sql`r.geom`;
     const conds = [sql`r.valid_to IS NULL`, sql`r.level = ${filter.level}`];
-    if (filter.parentId) conds.push(sql`(r.parent_id = ${filter.parentId} OR r.district_id = ${filter.parentId} OR r.street_id = ${filter.parentId} OR r.community_id = ${filter.parentId})`);
+    if (filter.parentId)
+      conds.push(
+        sql`(r.parent_id = ${filter.parentId} OR r.district_id = ${filter.parentId} OR r.street_id = ${filter.parentId} OR r.community_id = ${filter.parentId})`,
+      );
     if (filter.bbox) {
       const [a, b, c, d] = filter.bbox;
       conds.push(sql`r.geom && ST_MakeEnvelope(${a}, ${b}, ${c}, ${d}, 4326)`);
@@ -152,10 +156,18 @@ export class RegionsRepository {
   /** A grid with its community, street and district in one row. */
   async gridWithAncestors(gridId: number) {
     const res = await sql<{
-      gridId: number; gridCode: string; gridName: string;
-      communityId: number | null; communityCode: string | null; communityName: string | null;
-      streetId: number | null; streetCode: string | null; streetName: string | null;
-      districtId: number | null; districtCode: string | null; districtName: string | null;
+      gridId: number;
+      gridCode: string;
+      gridName: string;
+      communityId: number | null;
+      communityCode: string | null;
+      communityName: string | null;
+      streetId: number | null;
+      streetCode: string | null;
+      streetName: string | null;
+      districtId: number | null;
+      districtCode: string | null;
+      districtName: string | null;
     }>`
       SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
              c.id AS community_id, c.code AS community_code, c.name AS community_name,
@@ -206,7 +218,11 @@ export class RegionsRepository {
 
   /** Closes the current version of a region (it stays for history). */
   async close(id: number, db: Kysely<DB> = this.db) {
-    await db.updateTable('region').set({ validTo: sql`now()` as unknown as Date }).where('id', '=', id).execute();
+    await db
+      .updateTable('region')
+      .set({ validTo: sql`now()` as unknown as Date })
+      .where('id', '=', id)
+      .execute();
   }
 
   listBeats() {
@@ -214,12 +230,19 @@ export class RegionsRepository {
       .selectFrom('beat as b')
       .leftJoin('person as p', 'p.id', 'b.inspectorId')
       .select(['b.id', 'b.code', 'b.name', 'b.inspectorId', 'p.name as inspectorName'])
-      .select((eb) => eb.selectFrom('beatGrid as bg').select(eb.fn.countAll<number>().as('n')).whereRef('bg.beatId', '=', 'b.id').as('gridCount'))
+      .select((eb) =>
+        eb.selectFrom('beatGrid as bg').select(eb.fn.countAll<number>().as('n')).whereRef('bg.beatId', '=', 'b.id').as('gridCount'),
+      )
       .orderBy('b.code')
       .execute();
   }
 
   async beatGrids(beatId: number) {
-    return this.db.selectFrom('beatGrid').select('gridId').where('beatId', '=', beatId).execute().then((r) => r.map((x) => x.gridId));
+    return this.db
+      .selectFrom('beatGrid')
+      .select('gridId')
+      .where('beatId', '=', beatId)
+      .execute()
+      .then((r) => r.map((x) => x.gridId));
   }
 }

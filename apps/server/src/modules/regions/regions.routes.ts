@@ -77,7 +77,9 @@ export async function regionsRoutes(app: App) {
       querystring: Strict({
         level: Level,
         parentId: Type.Optional(Type.Integer({ minimum: 1 })),
-        bbox: Type.Optional(Type.String({ pattern: '^-?[\\d.]+,-?[\\d.]+,-?[\\d.]+,-?[\\d.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
+        bbox: Type.Optional(
+          Type.String({ pattern: '^-?[\\d.]+,-?[\\d.]+,-?[\\d.]+,-?[\\d.]+$', description: 'minLng,minLat,maxLng,maxLat' }),
+        ),
         tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 0.01, description: 'simplification in degrees' })),
       }),
     },

@@ -3,7 +3,7 @@ import { regionCodePattern } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
 import { badRequest, notFound, unprocessable } from '../../errors.ts';
 import { toWgs84 } from '../../lib/coords.ts';
-import { RegionsRepository, type RegionRow } from './regions.repository.ts';
+import { type RegionRow, RegionsRepository } from './regions.repository.ts';
 
 /** A point on a shared boundary or this close outside the city still gets a grid. */
 export const LOCATE_TOLERANCE_M = 5;
@@ -108,9 +108,13 @@ export class RegionsService {
    */
   async updateGeometry(id: number, geometry: { type: string; coordinates: unknown }, actorId: number | null) {
     const current = await this.repo.get(id);
-    if (!current || current.validTo) throw notFound('region_not_found', `区域 ${id} 不存在或已是历史版本 / Region ${id} is not a current region`);
+    if (!current || current.validTo)
+      throw notFound('region_not_found', `区域 ${id} 不存在或已是历史版本 / Region ${id} is not a current region`);
     if (geometry.type !== 'Polygon' && geometry.type !== 'MultiPolygon') {
-      throw unprocessable('geometry_wrong_type', `区域边界必须是面 / A region boundary must be a Polygon or MultiPolygon, got ${geometry.type}`);
+      throw unprocessable(
+        'geometry_wrong_type',
+        `区域边界必须是面 / A region boundary must be a Polygon or MultiPolygon, got ${geometry.type}`,
+      );
     }
     const geojson = JSON.stringify(geometry);
     await this.assertValidPolygon(geojson);
@@ -132,7 +136,14 @@ export class RegionsService {
         tx.db,
       );
       await this.ctx.services.audit.record(
-        { actorId, action: 'region.geometry', entity: 'region', entityId: current.code, before: { id, geometry: current.geometry }, after: { id: newId, geometry } },
+        {
+          actorId,
+          action: 'region.geometry',
+          entity: 'region',
+          entityId: current.code,
+          before: { id, geometry: current.geometry },
+          after: { id: newId, geometry },
+        },
         tx.db,
       );
       return newId;
@@ -146,16 +157,20 @@ export class RegionsService {
     } catch (err) {
       throw unprocessable('geometry_invalid', `几何无法解析 / The geometry cannot be parsed: ${(err as Error).message}`);
     }
-    if (!check || !check.valid) throw unprocessable('geometry_invalid', `几何无效 / Invalid geometry: ${check?.reason}`);
+    if (!check?.valid) throw unprocessable('geometry_invalid', `几何无效 / Invalid geometry: ${check?.reason}`);
     if (!/POLYGON/i.test(check.type)) throw unprocessable('geometry_wrong_type', `需要面 / Expected a polygon, got ${check.type}`);
-    if (!check.inRange) throw unprocessable('geometry_out_of_range', '坐标超出经纬度范围 / Coordinates must be longitude/latitude in degrees (WGS 84)');
+    if (!check.inRange)
+      throw unprocessable('geometry_out_of_range', '坐标超出经纬度范围 / Coordinates must be longitude/latitude in degrees (WGS 84)');
   }
 
   /** Validates a region code against its level's pattern and the city's grid code length. */
   async assertCode(level: RegionLevel, code: string) {
     const digits = (await this.ctx.services.settings.get()).gridCodeDigits;
     if (!regionCodePattern(level, digits).test(code)) {
-      throw unprocessable('region_code_invalid', `${level} 编码 ${code} 不符合规则 / ${level} code ${code} does not match the ${level === 'grid' ? `${digits}-digit grid` : level} pattern`);
+      throw unprocessable(
+        'region_code_invalid',
+        `${level} 编码 ${code} 不符合规则 / ${level} code ${code} does not match the ${level === 'grid' ? `${digits}-digit grid` : level} pattern`,
+      );
     }
   }
 

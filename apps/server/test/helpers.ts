@@ -1,0 +1,124 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEMO_PASSWORD, type Role } from '@cityloop/shared';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type App, buildApp } from '../src/app.ts';
+import { type Config, loadConfig } from '../src/config.ts';
+import { type Context, createContext } from '../src/context.ts';
+import { type Database, openPGlite, openPostgres } from '../src/db/database.ts';
+
+/**
+ * Test databases. Each test file gets its own throwaway database, already migrated and
+ * holding the small demo city (scale TEST_SCALE), made from a template that globalSetup
+ * prepared once: a copied PGlite folder, or `CREATE DATABASE … TEMPLATE` on PostgreSQL.
+ * CITYLOOP_TEST_DB=postgres (set by the postgres project) switches to TEST_DATABASE_URL.
+ */
+export const TEST_SCALE = 0.02;
+
+export const testDbKind = (): 'pglite' | 'postgres' => (process.env.CITYLOOP_TEST_DB === 'postgres' ? 'postgres' : 'pglite');
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ CITYLOOP_LOG_LEVEL: 'silent' }), dataDir: os.tmpdir(), ...overrides };
+}
+
+function adminUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set');
+  return url;
+}
+
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export interface TestDatabase {
+  database: Database;
+  /** Closes and deletes the throwaway database. */
+  drop(): Promise<void>;
+}
+
+/** A fresh database from the prepared template (migrated, small demo city loaded). */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
+  if (testDbKind() === 'postgres') {
+    const name = `cityloop_t_${crypto.randomBytes(6).toString('hex')}`;
+    const template = opts.empty ? inject('pgEmpty') : inject('pgTemplate');
+    if (!template) throw new Error('globalSetup did not prepare a PostgreSQL template');
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    await admin.end();
+    const database = await openPostgres(withDatabaseName(adminUrl(), name), 4);
+    return {
+      database,
+      async drop() {
+        await database.close();
+        const c = new pg.Client({ connectionString: adminUrl() });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  }
+  const template = opts.empty ? inject('pgliteEmpty') : inject('pgliteTemplate');
+  if (!template) throw new Error('globalSetup did not prepare a PGlite template');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-test-'));
+  fs.cpSync(template, path.join(dir, 'pglite'), { recursive: true });
+  const database = await openPGlite(dir);
+  return {
+    database,
+    async drop() {
+      await database.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestApp {
+  app: App & { routeTable: import('../src/app.ts').RouteInfo[] };
+  ctx: Context;
+  database: Database;
+  /** Logs in as a demo account and returns the Cookie header to send. */
+  login(username: string, password?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A built Fastify app (not listening) over a fresh test database; use app.inject(). */
+export async function createTestApp(opts: { empty?: boolean; config?: Partial<Config> } = {}): Promise<TestApp> {
+  const tdb = await createTestDatabase(opts);
+  const config = testConfig(opts.config);
+  const app = await buildApp({ config, database: tdb.database, logger: false });
+  await app.ready();
+  const cookies = new Map<string, string>();
+  return {
+    app,
+    ctx: app.ctx,
+    database: tdb.database,
+    async login(username, password = DEMO_PASSWORD) {
+      const cached = cookies.get(`${username}:${password}`);
+      if (cached) return cached;
+      const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+      if (res.statusCode !== 200) throw new Error(`login ${username} failed: ${res.statusCode} ${res.body}`);
+      const set = res.headers['set-cookie'];
+      const cookie = String(Array.isArray(set) ? set[0] : set).split(';')[0] as string;
+      cookies.set(`${username}:${password}`, cookie);
+      return cookie;
+    },
+    async close() {
+      await app.close();
+      await tdb.drop();
+    },
+  };
+}
+
+/** A context (services) over a fresh test database, without HTTP. */
+export async function createTestContext(opts: { empty?: boolean } = {}): Promise<{ ctx: Context; close(): Promise<void> }> {
+  const tdb = await createTestDatabase(opts);
+  return { ctx: createContext(testConfig(), tdb.database), close: () => tdb.drop() };
+}
+
+export type { Role };
