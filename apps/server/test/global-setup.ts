@@ -47,23 +47,33 @@ export default async function setup(project: TestProject) {
   if (!url) throw new Error('The postgres project needs TEST_DATABASE_URL');
   const suffix = crypto.randomBytes(4).toString('hex');
   const names = { empty: `cityloop_tpl_empty_${suffix}`, demo: `cityloop_tpl_demo_${suffix}` };
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  for (const [key, name] of Object.entries(names)) {
-    await admin.query(`CREATE DATABASE ${name}`);
-    const database = await openPostgres(withDatabaseName(url, name), 4);
-    await migrate(database);
-    if (key === 'demo') await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 });
-    await database.close();
-  }
-  await admin.end();
-  project.provide('pgEmpty', names.empty);
-  project.provide('pgTemplate', names.demo);
-  console.log(`[test] PostgreSQL templates ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return async () => {
+  const dropAll = async () => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     for (const name of Object.values(names)) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.end();
   };
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    for (const [key, name] of Object.entries(names)) {
+      await admin.query(`CREATE DATABASE ${name}`);
+      const database = await openPostgres(withDatabaseName(url, name), 4);
+      try {
+        await migrate(database);
+        if (key === 'demo') await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 });
+      } finally {
+        await database.close();
+      }
+    }
+  } catch (err) {
+    await admin.end();
+    await dropAll();
+    throw err;
+  }
+  await admin.end();
+  project.provide('pgEmpty', names.empty);
+  project.provide('pgTemplate', names.demo);
+  console.log(`[test] PostgreSQL templates ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return dropAll;
 }
