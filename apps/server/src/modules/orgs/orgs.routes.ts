@@ -2,6 +2,7 @@ import { ROLES } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { IdParam, Nullable, Strict } from '../../lib/schema.ts';
+import type { Auth } from '../auth/auth.service.ts';
 
 const Department = Type.Object({
   id: Type.Integer(),
@@ -15,6 +16,14 @@ const Department = Type.Object({
   phone: Nullable(Type.String()),
   active: Type.Boolean(),
 });
+
+/** A role with its optional data scope (a region and/or a department). */
+const RoleGrant = Strict({
+  role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+  scopeRegionId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+  scopeDepartmentId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+});
+const Phone = Type.String({ pattern: '^[0-9+\\- ]{3,20}$' });
 
 export async function orgsRoutes(app: App) {
   const orgs = app.ctx.services.orgs;
@@ -83,19 +92,56 @@ export async function orgsRoutes(app: App) {
       body: Strict({
         username: Type.String({ pattern: '^[A-Za-z0-9_.-]{2,64}$' }),
         name: Type.String({ minLength: 1, maxLength: 64 }),
-        phone: Type.Optional(Nullable(Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }))),
+        phone: Type.Optional(Nullable(Phone)),
         departmentId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
         password: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
-        roles: Type.Array(
-          Strict({
-            role: Type.Union(ROLES.map((r) => Type.Literal(r))),
-            scopeRegionId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
-            scopeDepartmentId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
-          }),
-          { maxItems: 10 },
-        ),
+        roles: Type.Array(RoleGrant, { maxItems: 10 }),
       }),
     },
     handler: async (req, reply) => reply.code(201).send(await orgs.createPerson(req.body, req.auth?.personId ?? null)),
+  });
+
+  app.patch('/api/departments/:id', {
+    config: { access: 'orgs.write' },
+    schema: {
+      tags: ['orgs'],
+      summary: 'Change a department (audited)',
+      params: IdParam,
+      body: Strict({
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        shortName: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
+        kind: Type.Optional(Type.Union([Type.Literal('execution'), Type.Literal('support'), Type.Literal('centre')])),
+        parentId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+        regionId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+        phone: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
+        active: Type.Optional(Type.Boolean()),
+      }),
+      response: { 200: Department },
+    },
+    handler: async (req) => orgs.updateDepartment(req.params.id, req.body, req.auth?.personId ?? null),
+  });
+
+  app.get('/api/people/:id', {
+    config: { access: 'orgs.read' },
+    schema: { tags: ['orgs'], summary: 'One person with roles and scopes', params: IdParam },
+    handler: async (req) => orgs.getPerson(req.params.id),
+  });
+
+  app.patch('/api/people/:id', {
+    config: { access: 'orgs.write' },
+    schema: {
+      tags: ['orgs'],
+      summary: 'Change a person: details, active, password, roles and scopes (audited; deactivation ends sessions)',
+      params: IdParam,
+      body: Strict({
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        phone: Type.Optional(Nullable(Phone)),
+        departmentId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+        active: Type.Optional(Type.Boolean()),
+        password: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
+        roles: Type.Optional(Type.Array(RoleGrant, { maxItems: 10 })),
+      }),
+    },
+    handler: async (req) => orgs.updatePerson(req.params.id, req.body, req.auth as Auth),
   });
 }

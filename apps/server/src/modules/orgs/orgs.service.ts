@@ -1,7 +1,7 @@
 import type { Role } from '@cityloop/shared';
 import { ROLES } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
-import { conflict, notFound, unprocessable } from '../../errors.ts';
+import { conflict, forbidden, notFound, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
 
 export interface NewPerson {
@@ -132,5 +132,103 @@ export class OrgsService {
       );
       return { ...person, roles: input.roles.map((r) => r.role) };
     });
+  }
+
+  async updateDepartment(
+    id: number,
+    patch: {
+      name?: string;
+      shortName?: string | null;
+      phone?: string | null;
+      active?: boolean;
+      parentId?: number | null;
+      regionId?: number | null;
+      kind?: 'execution' | 'support' | 'centre';
+    },
+    actorId: number | null,
+  ) {
+    const before = await this.getDepartment(id);
+    if (Object.keys(patch).length === 0) return before;
+    const after = await this.ctx.db.updateTable('department').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    await this.ctx.services.audit.record({ actorId, action: 'department.update', entity: 'department', entityId: id, before, after });
+    return after;
+  }
+
+  async getPerson(id: number) {
+    const p = await this.ctx.db
+      .selectFrom('person')
+      .select(['id', 'username', 'name', 'phone', 'departmentId', 'active', 'locale'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!p) throw notFound('person_not_found', `人员 ${id} 不存在 / Person ${id} does not exist`);
+    const roles = await this.ctx.db
+      .selectFrom('personRole')
+      .select(['role', 'scopeRegionId', 'scopeDepartmentId'])
+      .where('personId', '=', id)
+      .orderBy('role')
+      .execute();
+    return { ...p, roles };
+  }
+
+  /**
+   * Changes a person: details, active flag, password, roles and their scopes (roles are
+   * replaced as a set). A department admin may only change people of its own department
+   * and may not hand out roles beyond handler/dept_admin. Audited; deactivating ends sessions.
+   */
+  async updatePerson(
+    id: number,
+    patch: {
+      name?: string;
+      phone?: string | null;
+      departmentId?: number | null;
+      active?: boolean;
+      password?: string;
+      roles?: NewPerson['roles'];
+    },
+    actor: Auth,
+  ) {
+    const before = await this.getPerson(id);
+    const deptAdminOnly = actor.roles.every((r) => r.role === 'dept_admin');
+    if (deptAdminOnly) {
+      if (before.departmentId !== actor.departmentId || (patch.departmentId !== undefined && patch.departmentId !== actor.departmentId)) {
+        throw forbidden('只能管理本部门人员 / You can only manage people of your own department');
+      }
+      if (patch.roles?.some((r) => r.role !== 'handler' && r.role !== 'dept_admin')) {
+        throw forbidden('部门管理员只能分配处置人员角色 / A department admin can only grant the handler and department admin roles');
+      }
+    }
+    const { password, roles, ...fields } = patch;
+    const passwordHash = password ? await this.ctx.services.auth.hashPassword(password) : undefined;
+    await this.ctx.database.transaction(async (tx) => {
+      const set = { ...fields, ...(passwordHash ? { passwordHash } : {}) };
+      if (Object.keys(set).length > 0) await tx.db.updateTable('person').set(set).where('id', '=', id).execute();
+      if (roles) {
+        await tx.db.deleteFrom('personRole').where('personId', '=', id).execute();
+        if (roles.length > 0) {
+          await tx.db
+            .insertInto('personRole')
+            .values(
+              roles.map((r) => ({
+                personId: id,
+                role: r.role,
+                scopeRegionId: r.scopeRegionId ?? null,
+                scopeDepartmentId: r.scopeDepartmentId ?? null,
+              })),
+            )
+            .execute();
+        }
+      }
+      if (fields.active === false || passwordHash) await tx.db.deleteFrom('session').where('personId', '=', id).execute();
+    });
+    const after = await this.getPerson(id);
+    await this.ctx.services.audit.record({
+      actorId: actor.personId,
+      action: 'person.update',
+      entity: 'person',
+      entityId: id,
+      before,
+      after: { ...after, ...(passwordHash ? { passwordChanged: true } : {}) },
+    });
+    return after;
   }
 }
