@@ -191,6 +191,21 @@ export class RegionsRepository {
     return res.rows[0] ?? null;
   }
 
+  /** How a proposed grid boundary sits: area outside its community, and overlapping current grids. */
+  async gridFit(gridId: number, communityId: number | null, geojson: string) {
+    const res = await sql<{ outsideM2: number; overlaps: string[] | null }>`
+      WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326) AS geom)
+      SELECT
+        coalesce((SELECT ST_Area(ST_Difference(g.geom, c.geom)::geography) FROM region c WHERE c.id = ${communityId}), 0) AS outside_m2,
+        (SELECT array_agg(o.code ORDER BY o.code) FROM region o
+          WHERE o.valid_to IS NULL AND o.level = 'grid' AND o.id <> ${gridId}
+            AND ST_Intersects(o.geom, g.geom)
+            AND ST_Area(ST_Intersection(o.geom, g.geom)::geography) > 1) AS overlaps
+      FROM g`.execute(this.db);
+    const row = res.rows[0];
+    return { outsideM2: row?.outsideM2 ?? 0, overlaps: row?.overlaps ?? [] };
+  }
+
   /** Inserts one region row (geometry as GeoJSON or EWKT); area computed on the sphere. */
   async insert(
     row: {

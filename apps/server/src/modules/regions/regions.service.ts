@@ -118,6 +118,7 @@ export class RegionsService {
     }
     const geojson = JSON.stringify(geometry);
     await this.assertValidPolygon(geojson);
+    if (current.level === 'grid') await this.assertGridFits(current.id, current.communityId, geojson);
     return this.ctx.database.transaction(async (tx) => {
       await this.repo.close(id, tx.db);
       const newId = await this.repo.insert(
@@ -161,6 +162,25 @@ export class RegionsService {
     if (!/POLYGON/i.test(check.type)) throw unprocessable('geometry_wrong_type', `需要面 / Expected a polygon, got ${check.type}`);
     if (!check.inRange)
       throw unprocessable('geometry_out_of_range', '坐标超出经纬度范围 / Coordinates must be longitude/latitude in degrees (WGS 84)');
+  }
+
+  /**
+   * A grid must stay inside its community and must not overlap the other current grids
+   * (1 m² of slack for floating-point edges).
+   */
+  async assertGridFits(gridId: number, communityId: number | null, geojson: string) {
+    const fit = await this.repo.gridFit(gridId, communityId, geojson);
+    if (fit.outsideM2 > 1) {
+      throw unprocessable(
+        'grid_outside_community',
+        `网格超出所属社区约 ${Math.round(fit.outsideM2)} 平方米 / The grid reaches ${Math.round(fit.outsideM2)} m² outside its community`,
+      );
+    }
+    if (fit.overlaps.length > 0) {
+      throw unprocessable('grid_overlaps', `网格与 ${fit.overlaps.join('、')} 重叠 / The grid overlaps ${fit.overlaps.join(', ')}`, {
+        overlaps: fit.overlaps,
+      });
+    }
   }
 
   /** Validates a region code against its level's pattern and the city's grid code length. */
