@@ -155,10 +155,14 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   const webIndex = path.join(config.webDir, 'index.html');
   const hasWeb = fs.existsSync(webIndex);
   if (hasWeb) {
-    await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: ['index.html'] });
+    // wildcard: files are looked up per request, so a rebuilt console is served without a restart.
+    await app.register(fastifyStatic, { root: config.webDir, wildcard: true, index: ['index.html'] });
   }
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api') || req.url.startsWith('/open311') || !hasWeb || req.method !== 'GET') {
+    const pathname = req.url.split('?')[0] as string;
+    // Client-side routes get index.html; a missing file (anything with an extension) is a real 404.
+    const isFile = /\.[a-z0-9]+$/i.test(pathname) || pathname.startsWith('/assets/');
+    if (pathname.startsWith('/api') || pathname.startsWith('/open311') || !hasWeb || req.method !== 'GET' || isFile) {
       return reply
         .code(404)
         .send({ error: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id });

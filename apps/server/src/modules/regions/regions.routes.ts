@@ -119,4 +119,18 @@ export async function regionsRoutes(app: App) {
     schema: { tags: ['regions'], summary: 'One beat with its unit grids', params: IdParam },
     handler: async (req) => regions.beat(req.params.id),
   });
+
+  app.put('/api/beats/:id', {
+    config: { access: 'regions.write' },
+    schema: {
+      tags: ['regions'],
+      summary: "Set a beat's unit grids and inspector (grids move from their previous beat; audited)",
+      params: IdParam,
+      body: Strict({
+        gridIds: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 500 }),
+        inspectorId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+      }),
+    },
+    handler: async (req) => regions.setBeat(req.params.id, req.body, req.auth?.personId ?? null),
+  });
 }

@@ -204,4 +204,68 @@ export class RegionsService {
     if (!beat) throw notFound('beat_not_found', `责任网格 ${id} 不存在 / Beat ${id} does not exist`);
     return { ...beat, gridIds: await this.repo.beatGrids(id) };
   }
+
+  /**
+   * Sets a beat's unit grids (and optionally its inspector). A grid belongs to one beat at a
+   * time: grids taken from another beat are reported as moved. Audited.
+   */
+  async setBeat(id: number, input: { gridIds: number[]; inspectorId?: number | null }, actorId: number | null) {
+    const before = await this.beat(id);
+    const gridIds = [...new Set(input.gridIds)];
+    const found = await this.ctx.db
+      .selectFrom('region')
+      .select('id')
+      .where('id', 'in', gridIds.length ? gridIds : [-1])
+      .where('level', '=', 'grid')
+      .where('validTo', 'is', null)
+      .execute();
+    const missing = gridIds.filter((g) => !found.some((f) => f.id === g));
+    if (missing.length > 0)
+      throw unprocessable('grid_not_found', `网格不存在或已停用: ${missing.join(', ')} / Not current unit grids: ${missing.join(', ')}`, {
+        missing,
+      });
+    if (input.inspectorId) {
+      const insp = await this.ctx.db
+        .selectFrom('personRole')
+        .select('personId')
+        .where('personId', '=', input.inspectorId)
+        .where('role', '=', 'inspector')
+        .executeTakeFirst();
+      if (!insp)
+        throw unprocessable('not_an_inspector', `人员 ${input.inspectorId} 不是监督员 / Person ${input.inspectorId} is not an inspector`);
+    }
+    const moved = await this.ctx.database.transaction(async (tx) => {
+      const taken = gridIds.length
+        ? await tx.db.selectFrom('beatGrid').select(['gridId', 'beatId']).where('gridId', 'in', gridIds).where('beatId', '<>', id).execute()
+        : [];
+      if (taken.length)
+        await tx.db
+          .deleteFrom('beatGrid')
+          .where(
+            'gridId',
+            'in',
+            taken.map((x) => x.gridId),
+          )
+          .execute();
+      await tx.db.deleteFrom('beatGrid').where('beatId', '=', id).execute();
+      if (gridIds.length)
+        await tx.db
+          .insertInto('beatGrid')
+          .values(gridIds.map((gridId) => ({ beatId: id, gridId })))
+          .execute();
+      if (input.inspectorId !== undefined)
+        await tx.db.updateTable('beat').set({ inspectorId: input.inspectorId }).where('id', '=', id).execute();
+      return taken;
+    });
+    const after = await this.beat(id);
+    await this.ctx.services.audit.record({
+      actorId,
+      action: 'beat.update',
+      entity: 'beat',
+      entityId: id,
+      before,
+      after: { ...after, moved },
+    });
+    return { ...after, moved };
+  }
 }

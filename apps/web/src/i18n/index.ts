@@ -1,0 +1,56 @@
+import i18n from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import en from './en.ts';
+import zhCN from './zh-CN.ts';
+
+export const LANGUAGES = ['zh-CN', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const STORAGE_KEY = 'cityloop.lang';
+
+function initialLanguage(): Language {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved === 'en' || saved === 'zh-CN') return saved;
+  } catch {
+    // storage unavailable (private mode): fall through to the default
+  }
+  return 'zh-CN';
+}
+
+void i18n.use(initReactI18next).init({
+  resources: { 'zh-CN': { translation: zhCN }, en: { translation: en } },
+  lng: initialLanguage(),
+  fallbackLng: 'zh-CN',
+  interpolation: { escapeValue: false },
+  returnNull: false,
+});
+
+document.documentElement.lang = i18n.language;
+
+export function currentLanguage(): Language {
+  return i18n.language === 'en' ? 'en' : 'zh-CN';
+}
+
+export async function setLanguage(lang: Language): Promise<void> {
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // not persisted; the switch still applies to this page
+  }
+  document.documentElement.lang = lang;
+  await i18n.changeLanguage(lang);
+}
+
+/**
+ * Server messages are bilingual ("中文 / English"); keep the half for the current language.
+ */
+export function localizeMessage(message: string, lang: Language = currentLanguage()): string {
+  const i = message.indexOf(' / ');
+  if (i < 0) return message;
+  const zh = message.slice(0, i).trim();
+  const enPart = message.slice(i + 3).trim();
+  return lang === 'en' ? enPart || zh : zh || enPart;
+}
+
+export default i18n;
