@@ -30,6 +30,8 @@ function flag(args: string[], name: string): string | undefined {
 async function open(config: Config): Promise<Database> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);
+  // The project's standards data (class tables); idempotent, never overwrites a city's edits.
+  await createContext(config, database).services.taxonomy.seedStandards();
   return database;
 }
 

@@ -34,6 +34,7 @@ export default async function setup(project: TestProject) {
     ] as const) {
       const database = await openPGlite(path.join(root, name));
       await migrate(database);
+      await createContext(testConfig(), database).services.taxonomy.seedStandards();
       if (withDemo) await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 }).catch((e) => console.warn(String(e)));
       await database.close();
     }
@@ -61,6 +62,7 @@ export default async function setup(project: TestProject) {
       const database = await openPostgres(withDatabaseName(url, name), 4);
       try {
         await migrate(database);
+        await createContext(testConfig(), database).services.taxonomy.seedStandards();
         if (key === 'demo') await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 });
       } finally {
         await database.close();

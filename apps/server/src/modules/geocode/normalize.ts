@@ -10,3 +10,8 @@ export function normalizeAddress(s: string): string {
     .replace(/[\s,，.。、;；:：()（）\-—_/\\"'“”‘’]+/g, '')
     .toLowerCase();
 }
+
+/** The gazetteer's search_text for one place: its full address, name and aliases, normalised. */
+export function gazetteerSearchText(place: { fullAddress: string; name: string; aliases?: readonly string[] }): string {
+  return normalizeAddress([place.fullAddress, place.name, ...(place.aliases ?? [])].join(' '));
+}
