@@ -35,7 +35,7 @@ export default async function setup(project: TestProject) {
       const database = await openPGlite(path.join(root, name));
       await migrate(database);
       await createContext(testConfig(), database).services.taxonomy.seedStandards();
-      if (withDemo) await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 }).catch((e) => console.warn(String(e)));
+      if (withDemo) await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 });
       await database.close();
     }
     project.provide('pgliteEmpty', path.join(root, 'empty', 'pglite'));
