@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { DB } from './db/schema.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { CalendarService } from './modules/calendar/calendar.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
@@ -28,6 +29,7 @@ export interface Services {
   taxonomy: TaxonomyService;
   components: ComponentsService;
   geocode: GeocodeService;
+  calendar: CalendarService;
 }
 
 export function createContext(config: Config, database: Database): Context {
@@ -41,6 +43,7 @@ export function createContext(config: Config, database: Database): Context {
     taxonomy: new TaxonomyService(ctx),
     components: new ComponentsService(ctx),
     geocode: new GeocodeService(ctx),
+    calendar: new CalendarService(ctx),
   };
   return ctx;
 }

@@ -15,10 +15,11 @@ Usage:
   cityloop demo [--scale N] [--seed N] load the generated demo city into an empty database
   cityloop import regions <file.geojson> --divisions <file.csv>
                                        build districts and streets from admin-coded boundaries
-  cityloop grid [--level street|community] [--size M2]
+                                       [--make-valid]
+  cityloop grid [--level street|community] [--size M2] [--code PREFIX] [--replace]
                                        subdivide communities (or streets) into unit grids
   cityloop import components <file.geojson|file.csv> [--coord-sys wgs84|gcj02|bd09] [--skip-bad]
-  cityloop import gazetteer <file.geojson|file.csv>
+  cityloop import gazetteer <file.geojson|file.csv> [--coord-sys wgs84|gcj02|bd09] [--skip-bad]
 
 Configuration comes from the environment; see README.md.`;
 
@@ -30,8 +31,10 @@ function flag(args: string[], name: string): string | undefined {
 async function open(config: Config): Promise<Database> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);
-  // The project's standards data (class tables); idempotent, never overwrites a city's edits.
-  await createContext(config, database).services.taxonomy.seedStandards();
+  // Standards data and the national holiday schedule; idempotent, never overwrite a city's edits.
+  const { services } = createContext(config, database);
+  await services.taxonomy.seedStandards();
+  await services.calendar.seedNational();
   return database;
 }
 

@@ -45,7 +45,12 @@ describe('role × route access matrix', () => {
     for (const r of t.app.routeTable.filter((x) => x.access !== 'public' && x.access !== 'authenticated')) {
       const allowed = PERMISSIONS[r.access as Permission] as readonly Role[];
       for (const role of ROLES) {
-        const res = await t.app.inject({ method: r.method as 'GET', url: fill(r.url), headers: cookies.get(role), payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
+        const res = await t.app.inject({
+          method: r.method as 'GET',
+          url: fill(r.url),
+          headers: cookies.get(role),
+          payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {},
+        });
         const label = `${role} ${r.method} ${r.url} → ${res.statusCode} ${res.body.slice(0, 120)}`;
         if (allowed.includes(role)) expect([401, 403], label).not.toContain(res.statusCode);
         else expect(res.statusCode, label).toBe(403);

@@ -5,10 +5,17 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createContext } from '../src/context.ts';
-import { openPGlite, openPostgres } from '../src/db/database.ts';
+import { type Database, openPGlite, openPostgres } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { loadDemoCity } from '../src/modules/demo/demo.service.ts';
 import { TEST_SCALE, testConfig, withDatabaseName } from './helpers.ts';
+
+/** What every start seeds: the standards' class tables and the national holiday schedule. */
+async function seedReference(database: Database) {
+  const { services } = createContext(testConfig(), database);
+  await services.taxonomy.seedStandards();
+  await services.calendar.seedNational();
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,7 +41,7 @@ export default async function setup(project: TestProject) {
     ] as const) {
       const database = await openPGlite(path.join(root, name));
       await migrate(database);
-      await createContext(testConfig(), database).services.taxonomy.seedStandards();
+      await seedReference(database);
       if (withDemo) await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 });
       await database.close();
     }
@@ -62,7 +69,7 @@ export default async function setup(project: TestProject) {
       const database = await openPostgres(withDatabaseName(url, name), 4);
       try {
         await migrate(database);
-        await createContext(testConfig(), database).services.taxonomy.seedStandards();
+        await seedReference(database);
         if (key === 'demo') await loadDemoCity(createContext(testConfig(), database), { scale: TEST_SCALE, seed: 7 });
       } finally {
         await database.close();

@@ -5,7 +5,10 @@ describe('HTTP basics: health, OpenAPI, the error model, login', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ empty: true });
-    await t.ctx.services.orgs.createPerson({ username: 'boss', name: '管理员', password: 'correct-horse', roles: [{ role: 'admin' }] }, null);
+    await t.ctx.services.orgs.createPerson(
+      { username: 'boss', name: '管理员', password: 'correct-horse', roles: [{ role: 'admin' }] },
+      null,
+    );
   });
   afterAll(() => t.close());
 
@@ -23,7 +26,9 @@ describe('HTTP basics: health, OpenAPI, the error model, login', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toContain('/api/regions/locate');
-    expect(doc.paths['/api/regions/locate'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['lng', 'lat', 'coordSys']));
+    expect(doc.paths['/api/regions/locate'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['lng', 'lat', 'coordSys']),
+    );
     const ui = await t.app.inject({ method: 'GET', url: '/api/docs' });
     expect([200, 302]).toContain(ui.statusCode);
   });
@@ -39,7 +44,12 @@ describe('HTTP basics: health, OpenAPI, the error model, login', () => {
     const extra = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'boss', password: 'x', admin: true } });
     expect(extra.statusCode).toBe(400);
     expect(extra.json().error).toBe('validation_failed');
-    const malformed = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' });
+    const malformed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"username":',
+    });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error).toBeTruthy();
     expect(malformed.body).not.toContain('    at ');

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoordSys } from '@cityloop/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from '../../context.ts';
 import { createTestContext } from '../../../test/helpers.ts';
+import type { Context } from '../../context.ts';
 
 /**
  * Point → grid rules, driven by data folders: test/geo/locate/<case>/input.geojson holds

@@ -231,6 +231,23 @@ export class RegionsRepository {
     return (res.rows[0] as { id: number }).id;
   }
 
+  /**
+   * After a new version replaces a region, current rows that point at it follow: child
+   * regions, beats, departments and role scopes. (Cases and components keep the version
+   * they were filed or surveyed in.) Returns how many references moved.
+   */
+  async repointReferences(oldId: number, newId: number, db: Kysely<DB> = this.db): Promise<number> {
+    let n = 0;
+    const count = async (q: ReturnType<typeof sql>) => (await q.execute(db)).rows.length;
+    for (const col of ['parent_id', 'district_id', 'street_id', 'community_id'] as const) {
+      n += await count(sql`UPDATE region SET ${sql.ref(col)} = ${newId} WHERE ${sql.ref(col)} = ${oldId} AND valid_to IS NULL RETURNING 1`);
+    }
+    n += await count(sql`UPDATE beat_grid SET grid_id = ${newId} WHERE grid_id = ${oldId} RETURNING 1`);
+    n += await count(sql`UPDATE department SET region_id = ${newId} WHERE region_id = ${oldId} RETURNING 1`);
+    n += await count(sql`UPDATE person_role SET scope_region_id = ${newId} WHERE scope_region_id = ${oldId} RETURNING 1`);
+    return n;
+  }
+
   /** Closes the current version of a region (it stays for history). */
   async close(id: number, db: Kysely<DB> = this.db) {
     await db

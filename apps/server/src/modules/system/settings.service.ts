@@ -50,6 +50,8 @@ export class SettingsService {
         .execute();
     }
     const after = await this.get();
+    // Working-time arithmetic depends on the time zone.
+    if (values.timeZone !== undefined) this.ctx.services.calendar.invalidate();
     await this.ctx.services.audit.record({ actorId, action: 'settings.update', entity: 'city_setting', entityId: null, before, after });
     return after;
   }

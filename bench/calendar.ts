@@ -1,0 +1,1 @@
+export { default } from '../apps/server/src/modules/calendar/calendar.bench.ts';
