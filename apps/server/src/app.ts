@@ -20,6 +20,7 @@ import { AppError } from './errors.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { type Auth, SESSION_COOKIE } from './modules/auth/auth.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
+import { casesRoutes } from './modules/cases/cases.routes.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
@@ -150,6 +151,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(componentsRoutes);
   await app.register(geocodeRoutes);
   await app.register(calendarRoutes);
+  await app.register(casesRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

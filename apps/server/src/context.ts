@@ -4,6 +4,7 @@ import type { Database } from './db/database.ts';
 import type { DB } from './db/schema.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { CalendarService } from './modules/calendar/calendar.service.ts';
+import { CasesService } from './modules/cases/cases.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
@@ -30,6 +31,7 @@ export interface Services {
   components: ComponentsService;
   geocode: GeocodeService;
   calendar: CalendarService;
+  cases: CasesService;
 }
 
 export function createContext(config: Config, database: Database): Context {
@@ -44,6 +46,7 @@ export function createContext(config: Config, database: Database): Context {
     components: new ComponentsService(ctx),
     geocode: new GeocodeService(ctx),
     calendar: new CalendarService(ctx),
+    cases: new CasesService(ctx),
   };
   return ctx;
 }

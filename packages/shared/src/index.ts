@@ -1,2 +1,3 @@
 export * from './codes.ts';
 export * from './roles.ts';
+export * from './workflow.ts';

@@ -43,6 +43,11 @@ export const PERMISSIONS = {
   'apikeys.manage': ['admin'],
   'audit.read': ['admin', 'leader'],
   'settings.write': ['admin'],
+  'cases.report': ['admin', 'acceptor', 'inspector', 'machine'],
+  'cases.read': ['admin', 'acceptor', 'shiftlead', 'dispatcher', 'handler', 'dept_admin', 'inspector', 'leader', 'machine'],
+  'cases.act': ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'dept_admin', 'inspector', 'leader'],
+  'dispatch.rules': ['admin'],
+  'dispatch.test': ['admin', 'dispatcher', 'acceptor', 'shiftlead'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

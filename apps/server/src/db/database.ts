@@ -34,7 +34,8 @@ export interface TransactionHandle {
   copyCsv(table: string, columns: string[], csv: string): Promise<number>;
 }
 
-const PLUGINS = [new CamelCasePlugin()];
+// Nested keys of jsonb values stay as stored (a component attribute pipe_size must not become pipeSize).
+const PLUGINS = [new CamelCasePlugin({ maintainNestedObjectKeys: true })];
 
 /** Opens the embedded PGlite database in `dataDir/pglite` (or in memory for `memory://`). */
 export async function openPGlite(dataDir: string | null): Promise<Database> {

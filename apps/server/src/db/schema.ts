@@ -255,7 +255,91 @@ export interface DispatchRuleTable {
   updatedAt: Generated<Date>;
 }
 
+export interface CaseCounterTable {
+  day: string;
+  n: number;
+}
+
+export interface CaseFileTable {
+  id: Generated<number>;
+  number: string;
+  source: string;
+  workflow: string;
+  kind: string;
+  edition: string;
+  classCode: string;
+  severity: Generated<string>;
+  urgent: Generated<boolean>;
+  description: Generated<string>;
+  address: string | null;
+  geom: Geometry;
+  gridId: number | null;
+  communityId: number | null;
+  streetId: number | null;
+  districtId: number | null;
+  componentId: number | null;
+  state: string;
+  phase: string;
+  phaseStartedAt: Generated<Date>;
+  phaseDeadline: Timestamp | null;
+  departmentId: number | null;
+  disposalLimit: ColumnType<unknown, string | null, string | null>;
+  disposalStartedAt: Timestamp | null;
+  disposalDeadline: Timestamp | null;
+  pausedSince: Timestamp | null;
+  pauses: ColumnType<unknown, string | undefined, string>;
+  pendingRequest: ColumnType<unknown, string | null, string | null>;
+  selfHandled: Generated<boolean>;
+  reporterId: number | null;
+  reporterContact: ColumnType<unknown, string | null, string | null>;
+  apiKeyId: number | null;
+  idempotencyKey: string | null;
+  reworkCount: Generated<number>;
+  postponeCount: Generated<number>;
+  returnCount: Generated<number>;
+  superviseCount: Generated<number>;
+  archiveType: string | null;
+  closedAt: Timestamp | null;
+  version: Generated<number>;
+  createdAt: Generated<Date>;
+  updatedAt: Generated<Date>;
+}
+
+export interface CaseEventTable {
+  id: Generated<number>;
+  caseId: number;
+  seq: number;
+  action: string;
+  fromState: string | null;
+  toState: string;
+  phase: string;
+  actorId: number | null;
+  actorRole: string | null;
+  departmentId: number | null;
+  startedAt: Timestamp;
+  endedAt: Timestamp;
+  deadlineAt: Timestamp | null;
+  timeType: string | null;
+  onTime: boolean | null;
+  note: string | null;
+  payload: ColumnType<unknown, string | undefined, string>;
+}
+
+export interface WorkflowBindingTable {
+  id: Generated<number>;
+  edition: string;
+  kind: string;
+  classCode: string | null;
+  districtId: number | null;
+  workflow: string;
+  createdAt: Generated<Date>;
+}
+
 export interface DB {
+  caseCounter: CaseCounterTable;
+  caseFile: CaseFileTable;
+  caseEvent: CaseEventTable;
+  workflowBinding: WorkflowBindingTable;
   schemaMigration: SchemaMigrationTable;
   citySetting: CitySettingTable;
   region: RegionTable;

@@ -1,0 +1,220 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../../db/schema.ts';
+
+/** The case row as services see it (geometry as lng/lat). */
+export interface CaseRow {
+  id: number;
+  number: string;
+  source: string;
+  workflow: 'standard' | 'flattened';
+  kind: 'component' | 'event';
+  edition: string;
+  classCode: string;
+  severity: string;
+  urgent: boolean;
+  description: string;
+  address: string | null;
+  lng: number;
+  lat: number;
+  gridId: number | null;
+  communityId: number | null;
+  streetId: number | null;
+  districtId: number | null;
+  componentId: number | null;
+  state: string;
+  phase: string;
+  phaseStartedAt: Date;
+  phaseDeadline: Date | null;
+  departmentId: number | null;
+  disposalLimit: unknown;
+  disposalStartedAt: Date | null;
+  disposalDeadline: Date | null;
+  pausedSince: Date | null;
+  pauses: Array<{ start: string; end: string }>;
+  pendingRequest: { type: 'return' | 'postpone' | 'suspend'; reason: string; by: number | null; at: string; extension?: unknown } | null;
+  selfHandled: boolean;
+  reporterId: number | null;
+  reporterContact: unknown;
+  reworkCount: number;
+  postponeCount: number;
+  returnCount: number;
+  superviseCount: number;
+  archiveType: string | null;
+  closedAt: Date | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Columns of case_file the engine and the API read, in one place. */
+const CASE_COLUMNS = sql`c.id, c.number, c.source, c.workflow, c.kind, c.edition, c.class_code, c.severity, c.urgent,
+  c.description, c.address, ST_X(c.geom) AS lng, ST_Y(c.geom) AS lat, c.grid_id, c.community_id, c.street_id,
+  c.district_id, c.component_id, c.state, c.phase, c.phase_started_at, c.phase_deadline, c.department_id,
+  c.disposal_limit, c.disposal_started_at, c.disposal_deadline, c.paused_since, c.pauses, c.pending_request,
+  c.self_handled, c.reporter_id, c.reporter_contact, c.rework_count, c.postpone_count, c.return_count,
+  c.supervise_count, c.archive_type, c.closed_at, c.version, c.created_at, c.updated_at`;
+
+export interface NewEvent {
+  action: string;
+  fromState: string | null;
+  toState: string;
+  phase: string;
+  actorId: number | null;
+  actorRole: string | null;
+  departmentId: number | null;
+  startedAt: Date;
+  endedAt: Date;
+  deadlineAt: Date | null;
+  timeType: string | null;
+  onTime: boolean | null;
+  note: string | null;
+  payload: Record<string, unknown>;
+}
+
+/** SQL over case_file, case_event and case_counter. */
+export class CasesRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async get(id: number, db: Kysely<DB> = this.db): Promise<CaseRow | null> {
+    const res = await sql<CaseRow>`SELECT ${CASE_COLUMNS} FROM case_file c WHERE c.id = ${id}`.execute(db);
+    return res.rows[0] ?? null;
+  }
+
+  async idByIdempotencyKey(key: string, db: Kysely<DB> = this.db): Promise<number | null> {
+    const row = await db.selectFrom('caseFile').select('id').where('idempotencyKey', '=', key).executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  /** Next case number of the day: yyyymmdd + 5-digit sequence (one counter row per day). */
+  async nextNumber(day: string, db: Kysely<DB>): Promise<string> {
+    const res = await sql<{ n: number }>`
+      INSERT INTO case_counter (day, n) VALUES (${day}::date, 1)
+      ON CONFLICT (day) DO UPDATE SET n = case_counter.n + 1
+      RETURNING n`.execute(db);
+    return `${day.replaceAll('-', '')}${String(res.rows[0]?.n ?? 1).padStart(5, '0')}`;
+  }
+
+  /** Inserts the case; returns its id, or null when the idempotency key is already taken. */
+  async insert(row: Record<string, unknown> & { lng: number; lat: number }, db: Kysely<DB>): Promise<number | null> {
+    const { lng, lat, ...rest } = row;
+    const cols = Object.keys(rest);
+    const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+    const values = cols.map((k) => {
+      const v = rest[k];
+      return v !== null && typeof v === 'object' && !(v instanceof Date) ? sql`${JSON.stringify(v)}::jsonb` : sql`${v}`;
+    });
+    const res = await sql<{ id: number }>`
+      INSERT INTO case_file (${sql.join(cols.map((c) => sql.ref(snake(c))))}, geom)
+      VALUES (${sql.join(values)}, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326))
+      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING id`.execute(db);
+    return res.rows[0]?.id ?? null;
+  }
+
+  /**
+   * Applies a transition's changes if the case is still at `version` (optimistic lock).
+   * Returns false when someone else changed it first.
+   */
+  async update(id: number, version: number, patch: Record<string, unknown>, db: Kysely<DB>): Promise<boolean> {
+    const set: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(patch)) {
+      set[k] = v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v;
+    }
+    const res = await db
+      .updateTable('caseFile')
+      .set({ ...set, version: sql`version + 1`, updatedAt: sql`now()` } as never)
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .returning('id')
+      .execute();
+    return res.length === 1;
+  }
+
+  async appendEvent(caseId: number, e: NewEvent, db: Kysely<DB>): Promise<void> {
+    await sql`
+      INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_id, actor_role, department_id,
+                              started_at, ended_at, deadline_at, time_type, on_time, note, payload)
+      SELECT ${caseId}, coalesce(max(seq), 0) + 1, ${e.action}, ${e.fromState}, ${e.toState}, ${e.phase}, ${e.actorId},
+             ${e.actorRole}, ${e.departmentId}, ${e.startedAt}, ${e.endedAt}, ${e.deadlineAt}, ${e.timeType}, ${e.onTime},
+             ${e.note}, ${JSON.stringify(e.payload)}::jsonb
+      FROM case_event WHERE case_id = ${caseId}`.execute(db);
+  }
+
+  timeline(caseId: number) {
+    return this.db
+      .selectFrom('caseEvent as e')
+      .leftJoin('person as p', 'p.id', 'e.actorId')
+      .leftJoin('department as d', 'd.id', 'e.departmentId')
+      .select([
+        'e.seq',
+        'e.action',
+        'e.fromState',
+        'e.toState',
+        'e.phase',
+        'e.actorId',
+        'p.name as actorName',
+        'e.actorRole',
+        'e.departmentId',
+        'd.name as departmentName',
+        'e.startedAt',
+        'e.endedAt',
+        'e.deadlineAt',
+        'e.timeType',
+        'e.onTime',
+        'e.note',
+        'e.payload',
+      ])
+      .where('e.caseId', '=', caseId)
+      .orderBy('e.seq')
+      .execute();
+  }
+
+  /** Grids of the beats an inspector holds. */
+  async beatGridsOf(personId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('beatGrid as bg')
+      .innerJoin('beat as b', 'b.id', 'bg.beatId')
+      .select('bg.gridId')
+      .where('b.inspectorId', '=', personId)
+      .execute();
+    return rows.map((r) => r.gridId);
+  }
+
+  async gridHasBeat(gridId: number): Promise<boolean> {
+    return !!(await this.db.selectFrom('beatGrid').select('gridId').where('gridId', '=', gridId).executeTakeFirst());
+  }
+
+  /**
+   * A page of cases. `where` holds the scope and filters already built by the service;
+   * urgent first, then the nearest deadline.
+   */
+  async list(where: ReturnType<typeof sql>[], limit: number, offset: number): Promise<{ items: CaseRow[]; total: number }> {
+    const cond = where.length > 0 ? sql.join(where, sql` AND `) : sql`true`;
+    const items = await sql<CaseRow>`
+      SELECT ${CASE_COLUMNS} FROM case_file c WHERE ${cond}
+      ORDER BY c.urgent DESC, coalesce(c.phase_deadline, 'infinity'::timestamptz), c.id DESC
+      LIMIT ${limit} OFFSET ${offset}`.execute(this.db);
+    const total = await sql<{ n: number }>`SELECT count(*)::int AS n FROM case_file c WHERE ${cond}`.execute(this.db);
+    return { items: items.rows, total: total.rows[0]?.n ?? 0 };
+  }
+
+  async departmentByCode(code: string): Promise<number | null> {
+    const row = await this.db.selectFrom('department').select('id').where('code', '=', code).where('active', '=', true).executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  async departmentActive(id: number): Promise<boolean> {
+    return !!(await this.db.selectFrom('department').select('id').where('id', '=', id).where('active', '=', true).executeTakeFirst());
+  }
+
+  async workflowFor(edition: string, kind: string, classCode: string, districtId: number | null): Promise<'standard' | 'flattened'> {
+    const res = await sql<{ workflow: 'standard' | 'flattened' }>`
+      SELECT workflow FROM workflow_binding
+      WHERE edition = ${edition} AND kind = ${kind}
+        AND (class_code IS NULL OR class_code = ${classCode} OR class_code = ${classCode.slice(0, 2)})
+        AND (district_id IS NULL OR district_id = ${districtId})
+      ORDER BY (district_id IS NOT NULL) DESC, length(coalesce(class_code, '')) DESC
+      LIMIT 1`.execute(this.db);
+    return res.rows[0]?.workflow ?? 'standard';
+  }
+}

@@ -1,0 +1,103 @@
+import { ARCHIVE_TYPES, CASE_ACTIONS, CASE_SOURCES, CASE_STATES, EDITIONS, SEVERITIES } from '@cityloop/shared';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../../app.ts';
+import { IdParam, LngLatQuery, Strict } from '../../lib/schema.ts';
+import type { Auth } from '../auth/auth.service.ts';
+
+const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const PhotoRefs = Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 20 });
+
+const ReportBody = Strict({
+  source: Type.Optional(lit(CASE_SOURCES)),
+  kind: lit(['component', 'event'] as const),
+  edition: Type.Optional(lit(EDITIONS)),
+  classCode: Type.String({ pattern: '^\\d{4,9}$' }),
+  severity: Type.Optional(lit(SEVERITIES)),
+  urgent: Type.Optional(Type.Boolean()),
+  description: Type.String({ minLength: 1, maxLength: 2000 }),
+  location: Type.Optional(Strict(LngLatQuery)),
+  address: Type.Optional(Type.String({ minLength: 2, maxLength: 200 })),
+  componentCode: Type.Optional(Type.String({ pattern: '^\\d{16,17}$' })),
+  selfHandled: Type.Optional(Type.Boolean()),
+  idempotencyKey: Type.Optional(Type.String({ minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' })),
+  reporterContact: Type.Optional(
+    Strict({ name: Type.Optional(Type.String({ maxLength: 50 })), phone: Type.Optional(Type.String({ pattern: '^[0-9+\\- ]{3,20}$' })) }),
+  ),
+  photos: Type.Optional(PhotoRefs),
+});
+
+const ActionBody = Strict({
+  version: Type.Integer({ minimum: 1, description: 'the case version this action is based on (optimistic lock)' }),
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
+  photos: Type.Optional(PhotoRefs),
+  archiveType: Type.Optional(lit(ARCHIVE_TYPES)),
+  extension: Type.Optional(Strict({ value: Type.Integer({ minimum: 1, maximum: 365 }), unit: lit(['minute', 'hour', 'day'] as const) })),
+});
+
+export async function casesRoutes(app: App) {
+  const cases = app.ctx.services.cases;
+
+  app.post('/api/cases', {
+    config: { access: 'cases.report' },
+    schema: {
+      tags: ['cases'],
+      summary: 'Report a problem (inspector, hotline/leader/media by an acceptor, machines by API key); idempotent by key',
+      body: ReportBody,
+    },
+    handler: async (req, reply) => {
+      const { case: c, created } = await cases.report(req.auth as Auth, req.body);
+      return reply.code(created ? 201 : 200).send(c);
+    },
+  });
+
+  app.get('/api/cases', {
+    config: { access: 'cases.read' },
+    schema: {
+      tags: ['cases'],
+      summary: 'Cases in scope: queue todo (waiting on my roles), done (I acted), or all; urgent first, then nearest deadline',
+      querystring: Strict({
+        queue: Type.Optional(lit(['todo', 'done', 'all'] as const)),
+        state: Type.Optional(lit(CASE_STATES)),
+        classCode: Type.Optional(Type.String({ pattern: '^\\d{2,9}$' })),
+        districtId: Type.Optional(Type.Integer({ minimum: 1 })),
+        departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
+        source: Type.Optional(lit(CASE_SOURCES)),
+        overdue: Type.Optional(Type.Boolean()),
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        from: Type.Optional(Type.String({ format: 'date-time' })),
+        to: Type.Optional(Type.String({ format: 'date-time' })),
+        limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        offset: Type.Integer({ minimum: 0, default: 0 }),
+      }),
+    },
+    handler: async (req) => cases.list(req.auth as Auth, req.query),
+  });
+
+  app.get('/api/cases/:id', {
+    config: { access: 'cases.read' },
+    schema: { tags: ['cases'], summary: 'One case with the actions the caller may take now', params: IdParam },
+    handler: async (req) => cases.get(req.auth as Auth, req.params.id),
+  });
+
+  app.get('/api/cases/:id/timeline', {
+    config: { access: 'cases.read' },
+    schema: { tags: ['cases'], summary: 'The phase log of a case: who, role, when, deadline, on time', params: IdParam },
+    handler: async (req) => cases.timeline(req.auth as Auth, req.params.id),
+  });
+
+  app.post('/api/cases/:id/actions/:action', {
+    config: { access: 'cases.act' },
+    schema: {
+      tags: ['cases'],
+      summary: 'Take a workflow action (409 with the allowed actions when impossible; 422 naming missing input)',
+      params: Strict({
+        id: Type.Integer({ minimum: 1 }),
+        action: lit(CASE_ACTIONS.filter((a) => !['report', 'auto_register', 'auto_dispatch'].includes(a))),
+      }),
+      body: ActionBody,
+    },
+    handler: async (req) => cases.act(req.auth as Auth, req.params.id, req.params.action, req.body),
+  });
+}

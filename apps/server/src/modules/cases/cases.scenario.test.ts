@@ -1,0 +1,275 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/helpers.ts';
+
+/** The closed loop through the HTTP API with the demo accounts, on the small demo city. */
+describe('cases: the closed loop through the API', () => {
+  let t: TestApp;
+  const cookie: Record<string, string> = {};
+  let point: { lng: number; lat: number };
+  let handlerDept: number;
+  let eventClass: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    for (const u of ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'inspector', 'leader', 'admin']) cookie[u] = await t.login(u);
+    // A point inside the demo inspector's beat, so 核实/核查 are theirs to do.
+    const res = await sql<{ lng: number; lat: number }>`
+      SELECT ST_X(ST_PointOnSurface(r.geom)) AS lng, ST_Y(ST_PointOnSurface(r.geom)) AS lat
+      FROM beat b JOIN person p ON p.id = b.inspector_id JOIN beat_grid bg ON bg.beat_id = b.id JOIN region r ON r.id = bg.grid_id
+      WHERE p.username = 'inspector' ORDER BY r.code LIMIT 1`.execute(t.ctx.db);
+    point = res.rows[0] as { lng: number; lat: number };
+    handlerDept = (await t.ctx.db.selectFrom('person').select('departmentId').where('username', '=', 'handler').executeTakeFirstOrThrow())
+      .departmentId as number;
+    const cls = await t.ctx.db
+      .selectFrom('taxonomyClass')
+      .select('code')
+      .where('edition', '=', 'CJT214-2007')
+      .where('kind', '=', 'event')
+      .where('level', '=', 'minor')
+      .orderBy('code')
+      .executeTakeFirstOrThrow();
+    eventClass = cls.code;
+  });
+  afterAll(() => t.close());
+
+  const report = (who: string, body: Record<string, unknown>) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { cookie: cookie[who] as string },
+      payload: { kind: 'event', classCode: eventClass, description: '路边暴露垃圾', location: point, ...body },
+    });
+  const act = async (who: string, id: number, action: string, body: Record<string, unknown> = {}) => {
+    const cur = await t.app.inject({ method: 'GET', url: `/api/cases/${id}`, headers: { cookie: cookie.admin as string } });
+    return t.app.inject({
+      method: 'POST',
+      url: `/api/cases/${id}/actions/${action}`,
+      headers: { cookie: cookie[who] as string },
+      payload: { version: cur.json().version, ...body },
+    });
+  };
+  const ok = async (who: string, id: number, action: string, body: Record<string, unknown> = {}) => {
+    const res = await act(who, id, action, body);
+    expect(res.statusCode, `${who} ${action}: ${res.body}`).toBe(200);
+    return res.json();
+  };
+
+  it('runs the standard loop with 核实, 返工 and 核查, and logs every phase', async () => {
+    const first = await report('acceptor', {
+      source: 'hotline',
+      idempotencyKey: 'hotline-0001',
+      reporterContact: { name: '张先生', phone: '13800000000' },
+    });
+    expect(first.statusCode).toBe(201);
+    const c = first.json();
+    expect(c).toMatchObject({ state: 'reported', phase: 'receive', source: 'hotline', workflow: 'standard', version: 1 });
+    expect(c.number).toMatch(/^\d{13}$/);
+    expect(c.gridId).toBeTruthy();
+    expect(c.districtId).toBeTruthy();
+    expect(new Date(c.phaseDeadline).getTime()).toBeGreaterThan(Date.now());
+
+    const retry = await report('acceptor', { source: 'hotline', idempotencyKey: 'hotline-0001' });
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json().id).toBe(c.id);
+
+    await ok('acceptor', c.id, 'send_verify');
+    await ok('inspector', c.id, 'verify', { photos: ['before-1.jpg'] });
+    await ok('shiftlead', c.id, 'register');
+    const dispatched = await ok('dispatcher', c.id, 'dispatch', { departmentId: handlerDept });
+    expect(dispatched).toMatchObject({ state: 'dispatched', departmentId: handlerDept });
+    expect(dispatched.disposalDeadline).toBeTruthy();
+
+    await ok('handler', c.id, 'sign');
+    const noPhoto = await act('handler', c.id, 'feedback', { note: '已清理' });
+    expect(noPhoto.statusCode).toBe(422);
+    expect(noPhoto.json().details.missing).toEqual(['photos']);
+    await ok('handler', c.id, 'feedback', { note: '已清理', photos: ['after-1.jpg'] });
+    await ok('acceptor', c.id, 'send_check');
+    const rework = await ok('inspector', c.id, 'check_fail', { photos: ['check-1.jpg'], reason: '仍有垃圾' });
+    expect(rework).toMatchObject({ state: 'dispatched', reworkCount: 1, departmentId: handlerDept });
+    await ok('handler', c.id, 'sign');
+    await ok('handler', c.id, 'feedback', { note: '再次清理', photos: ['after-2.jpg'] });
+    await ok('acceptor', c.id, 'send_check');
+    await ok('inspector', c.id, 'check_pass', { photos: ['check-2.jpg'] });
+    const closed = await ok('shiftlead', c.id, 'close', { archiveType: 'normal' });
+    expect(closed).toMatchObject({ state: 'closed', archiveType: 'normal', phaseDeadline: null });
+
+    const log = (
+      await t.app.inject({ method: 'GET', url: `/api/cases/${c.id}/timeline`, headers: { cookie: cookie.leader as string } })
+    ).json();
+    expect(log.map((e: { seq: number }) => e.seq)).toEqual(log.map((_: unknown, i: number) => i + 1));
+    expect(log.map((e: { action: string }) => e.action)).toEqual([
+      'report',
+      'send_verify',
+      'verify',
+      'register',
+      'dispatch',
+      'sign',
+      'feedback',
+      'send_check',
+      'check_fail',
+      'sign',
+      'feedback',
+      'send_check',
+      'check_pass',
+      'close',
+    ]);
+    expect(log.map((e: { phase: string }) => e.phase)).toEqual([
+      'report',
+      'receive',
+      'verify',
+      'register',
+      'dispatch',
+      'dispose',
+      'dispose',
+      'check',
+      'check',
+      'dispose',
+      'dispose',
+      'check',
+      'check',
+      'close',
+    ]);
+    for (const e of log.slice(1)) {
+      expect(e.deadlineAt, e.action).toBeTruthy();
+      expect(e.onTime, e.action).toBe(true);
+    }
+    expect(log.find((e: { action: string }) => e.action === 'verify')).toMatchObject({
+      actorRole: 'inspector',
+      actorName: expect.any(String),
+    });
+    // The case row agrees with the log.
+    const row = (await t.app.inject({ method: 'GET', url: `/api/cases/${c.id}`, headers: { cookie: cookie.leader as string } })).json();
+    expect(row.version).toBe(log.length);
+    expect(row.allowedActions).toEqual([]);
+  });
+
+  it('refuses illegal transitions (409 + allowed actions), stale versions (409) and other roles (403)', async () => {
+    const c = (await report('inspector', {})).json();
+    expect(c.source).toBe('inspector');
+    const illegal = await act('shiftlead', c.id, 'close', { archiveType: 'normal' });
+    expect(illegal.statusCode).toBe(409);
+    expect(illegal.json()).toMatchObject({ error: 'case_invalid_transition', details: { state: 'reported' } });
+    const wrongRole = await act('dispatcher', c.id, 'accept');
+    expect(wrongRole.statusCode).toBe(403);
+    const stale = await t.app.inject({
+      method: 'POST',
+      url: `/api/cases/${c.id}/actions/accept`,
+      headers: { cookie: cookie.acceptor as string },
+      payload: { version: 7 },
+    });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json().error).toBe('case_version_conflict');
+    // Two acceptors act on the same version at once: exactly one wins.
+    const [a, b] = await Promise.all([act('acceptor', c.id, 'accept'), act('acceptor', c.id, 'reject', { reason: '重复' })]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const log = await t.ctx.services.cases.repo.timeline(c.id);
+    expect(log).toHaveLength(2);
+  });
+
+  it('keeps departments to their own cases', async () => {
+    const c = (await report('inspector', { description: '井盖破损' })).json();
+    const seen = await t.app.inject({ method: 'GET', url: `/api/cases/${c.id}`, headers: { cookie: cookie.handler as string } });
+    expect(seen.statusCode).toBe(404);
+    const todo = (
+      await t.app.inject({ method: 'GET', url: '/api/cases?queue=todo', headers: { cookie: cookie.handler as string } })
+    ).json();
+    expect(todo.items.every((x: { departmentId: number }) => x.departmentId === handlerDept)).toBe(true);
+    const acceptorTodo = (
+      await t.app.inject({ method: 'GET', url: '/api/cases?queue=todo', headers: { cookie: cookie.acceptor as string } })
+    ).json();
+    expect(acceptorTodo.items.map((x: { id: number }) => x.id)).toContain(c.id);
+  });
+
+  it('runs 回退, 延期 and 挂账 with approvals; 挂账 pauses and 延期 moves the deadline', async () => {
+    const c = (await report('inspector', { description: '道路破损' })).json();
+    await ok('acceptor', c.id, 'accept');
+    await ok('shiftlead', c.id, 'register');
+    await ok('dispatcher', c.id, 'dispatch', { departmentId: handlerDept });
+    await ok('handler', c.id, 'return_request', { reason: '不属于本部门' });
+    const returned = await ok('dispatcher', c.id, 'return_approve');
+    expect(returned).toMatchObject({ state: 'registered', departmentId: null, returnCount: 1 });
+    await ok('dispatcher', c.id, 'dispatch', { departmentId: handlerDept });
+    const signed = await ok('handler', c.id, 'sign');
+    await ok('handler', c.id, 'postpone_request', { reason: '需采购材料', extension: { value: 2, unit: 'day' } });
+    const twice = await act('handler', c.id, 'suspend_request', { reason: 'x' });
+    expect(twice.statusCode).toBe(409);
+    const postponed = await ok('dispatcher', c.id, 'postpone_approve');
+    expect(postponed.postponeCount).toBe(1);
+    expect(new Date(postponed.disposalDeadline).getTime()).toBeGreaterThan(new Date(signed.disposalDeadline).getTime());
+    await ok('handler', c.id, 'suspend_request', { reason: '待规划' });
+    const suspended = await ok('dispatcher', c.id, 'suspend_approve');
+    expect(suspended).toMatchObject({ state: 'suspended', phaseDeadline: null });
+    expect(suspended.pausedSince).toBeTruthy();
+    const resumed = await ok('dispatcher', c.id, 'resume');
+    expect(resumed).toMatchObject({ state: 'handling', pausedSince: null });
+    expect(resumed.pauses).toHaveLength(1);
+    const supervised = await ok('leader', c.id, 'supervise', { note: '请尽快处理' });
+    expect(supervised).toMatchObject({ state: 'handling', superviseCount: 1 });
+  });
+
+  it('runs the flattened loop: automatic 立案 and dispatch, shift leader closes or sends back', async () => {
+    const dept = await t.ctx.db.selectFrom('department').select('code').where('id', '=', handlerDept).executeTakeFirstOrThrow();
+    await t.ctx.db
+      .updateTable('taxonomyClass')
+      .set({ defaultDepartmentCode: dept.code })
+      .where('edition', '=', 'CJT214-2007')
+      .where('kind', '=', 'event')
+      .where('code', '=', eventClass)
+      .execute();
+    await t.ctx.db
+      .insertInto('workflowBinding')
+      .values({ edition: 'CJT214-2007', kind: 'event', classCode: eventClass, districtId: null, workflow: 'flattened' })
+      .execute();
+    const c = (await report('inspector', { description: '占道经营' })).json();
+    expect(c).toMatchObject({ workflow: 'flattened', state: 'dispatched', departmentId: handlerDept });
+    await ok('handler', c.id, 'sign');
+    const fed = await ok('handler', c.id, 'feedback', { note: '已劝离', photos: ['after.jpg'] });
+    expect(fed.state).toBe('to_close');
+    const back = await ok('shiftlead', c.id, 'close_reject', { reason: '照片不清' });
+    expect(back).toMatchObject({ state: 'handling', reworkCount: 1 });
+    await ok('handler', c.id, 'feedback', { note: '补拍', photos: ['after-2.jpg'] });
+    await ok('shiftlead', c.id, 'close', { archiveType: 'normal' });
+    const log = await t.ctx.services.cases.repo.timeline(c.id);
+    expect(log.map((e) => `${e.action}:${e.actorRole}`).slice(0, 3)).toEqual([
+      'report:inspector',
+      'auto_register:system',
+      'auto_dispatch:system',
+    ]);
+    await t.ctx.db.deleteFrom('workflowBinding').execute();
+  });
+
+  it('self-handled reports go to the acceptor for review and close without dispatch', async () => {
+    const noPhotos = await report('inspector', { selfHandled: true });
+    expect(noPhotos.statusCode).toBe(422);
+    const c = (await report('inspector', { selfHandled: true, photos: ['before.jpg', 'after.jpg'] })).json();
+    expect(c.state).toBe('self_review');
+    const closed = await ok('acceptor', c.id, 'self_approve');
+    expect(closed).toMatchObject({ state: 'closed', departmentId: null });
+  });
+
+  it('rejects bad reports with clear errors and writes nothing', async () => {
+    const before = await t.ctx.db
+      .selectFrom('caseFile')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ location: { lng: 100, lat: 20 } }, 422, 'location_outside_city'],
+      [{ classCode: '9999' }, 422, 'class_not_found'],
+      [{ location: undefined }, 422, 'case_location_required'],
+      [{ source: 'iot' }, 403, 'forbidden'],
+      [{ colour: 'red' }, 400, 'validation_failed'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await report('inspector', body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(status);
+      expect(res.json().error).toBe(code);
+    }
+    const after = await t.ctx.db
+      .selectFrom('caseFile')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+});

@@ -1,0 +1,560 @@
+import type { CaseAction, CaseSource, CaseState, CoordSys, Edition, Role, TimeLimit } from '@cityloop/shared';
+import { TERMINAL_STATES } from '@cityloop/shared';
+import { sql } from 'kysely';
+import type { Context } from '../../context.ts';
+import { conflict, forbidden, notFound, unprocessable } from '../../errors.ts';
+import type { Auth } from '../auth/auth.service.ts';
+import { WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
+import { type ActionInput, allowedActions, decide } from '../workflow/workflow.engine.ts';
+import { type CaseRow, CasesRepository, type NewEvent } from './cases.repository.ts';
+
+export interface ReportInput {
+  source?: CaseSource;
+  kind: 'component' | 'event';
+  edition?: Edition;
+  classCode: string;
+  severity?: string;
+  urgent?: boolean;
+  description: string;
+  location?: { lng: number; lat: number; coordSys?: CoordSys };
+  address?: string;
+  componentCode?: string;
+  selfHandled?: boolean;
+  idempotencyKey?: string;
+  reporterContact?: { name?: string; phone?: string };
+  photos?: string[];
+}
+
+/** Which sources each role may report through. */
+const SOURCES_BY_ROLE: Partial<Record<Role, readonly CaseSource[]>> = {
+  inspector: ['inspector'],
+  acceptor: ['hotline', 'leader', 'media', 'public'],
+  machine: ['iot', 'video', 'system'],
+  admin: ['hotline', 'leader', 'media', 'system'],
+};
+
+export interface CaseFilter {
+  queue?: 'todo' | 'done' | 'all';
+  state?: CaseState;
+  classCode?: string;
+  districtId?: number;
+  departmentId?: number;
+  source?: CaseSource;
+  overdue?: boolean;
+  q?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+const roleList = (auth: Auth) => auth.roles.map((r) => r.role);
+
+/** The city's calendar day of an instant, as YYYY-MM-DD. */
+function localDay(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * Cases: intake from every channel, the transitions of the workflow engine with the
+ * phase log, queues and timelines. Every transition writes the case row and its
+ * case_event in one transaction, guarded by the case version.
+ */
+export class CasesService {
+  readonly repo: CasesRepository;
+  constructor(private readonly ctx: Context) {
+    this.repo = new CasesRepository(ctx.db);
+  }
+
+  // --- intake ------------------------------------------------------------------------
+
+  /** Files a report. A retry with the same idempotency key returns the same case (created=false). */
+  async report(auth: Auth, input: ReportInput): Promise<{ case: CaseRow; created: boolean }> {
+    const identity = auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
+    const key = input.idempotencyKey ? `${identity}:${input.idempotencyKey}` : null;
+    if (key) {
+      const existing = await this.repo.idByIdempotencyKey(key);
+      if (existing) return { case: (await this.repo.get(existing)) as CaseRow, created: false };
+    }
+
+    const roles = roleList(auth);
+    const allowedSources = [...new Set(roles.flatMap((r) => SOURCES_BY_ROLE[r] ?? []))];
+    const source = input.source ?? allowedSources[0];
+    if (!source || !allowedSources.includes(source)) {
+      throw forbidden(`不能以 ${input.source ?? '?'} 渠道上报 / Your roles may report through: ${allowedSources.join(', ') || 'none'}`);
+    }
+    if (input.selfHandled && source !== 'inspector') {
+      throw unprocessable('self_handle_inspector_only', '只有监督员可以自处理 / Only inspectors report self-handled cases');
+    }
+    if (input.selfHandled && (!input.photos || input.photos.length < 2)) {
+      throw unprocessable('case_fields_required', '自处理需要处置前后照片 / A self-handled report needs before and after photos', {
+        missing: ['photos'],
+      });
+    }
+
+    const settings = await this.ctx.services.settings.get();
+    const edition = input.edition ?? settings.edition;
+    const cls = await this.ctx.services.taxonomy.getClass(edition, input.kind, input.classCode);
+    if (!cls || cls.level === 'major') {
+      throw unprocessable(
+        'class_not_found',
+        `分类 ${input.classCode} 不存在或不是小类 / ${input.kind} class ${input.classCode} (${edition}) does not exist or is a major class`,
+      );
+    }
+    if (!cls.active) throw unprocessable('class_disabled', `分类 ${cls.name} 已停用 / Class ${input.classCode} is disabled`);
+    const severity = input.severity ?? 'normal';
+    const disposalLimit = await this.ctx.services.taxonomy.disposalLimit(edition, input.kind, input.classCode, severity);
+    const urgent = input.urgent === true || severity === 'urgent';
+
+    // Where: coordinates, else the component's position, else a geocoded address.
+    let component: { id: number; lng: number; lat: number; maintainerDepartmentId: number | null; address: string | null } | null = null;
+    if (input.componentCode) {
+      const c = await this.ctx.services.components.getByCode(input.componentCode).catch(() => null);
+      if (!c)
+        throw unprocessable('component_not_found', `部件 ${input.componentCode} 不存在 / Component ${input.componentCode} does not exist`);
+      component = c;
+    }
+    let point: { lng: number; lat: number; coordSys: CoordSys } | null = input.location
+      ? { lng: input.location.lng, lat: input.location.lat, coordSys: input.location.coordSys ?? 'wgs84' }
+      : component
+        ? { lng: component.lng, lat: component.lat, coordSys: 'wgs84' }
+        : null;
+    let address = input.address ?? component?.address ?? null;
+    if (!point && input.address) {
+      const [hit] = await this.ctx.services.geocode.search(input.address, { limit: 1 });
+      if (!hit) throw unprocessable('address_not_found', `找不到地址 ${input.address} / No place matches the address "${input.address}"`);
+      point = { lng: hit.lng, lat: hit.lat, coordSys: 'wgs84' };
+      address = hit.fullAddress;
+    }
+    if (!point)
+      throw unprocessable('case_location_required', '请提供坐标、地址或部件编码 / Give coordinates, an address or a component code', {
+        missing: ['location'],
+      });
+    const located = await this.ctx.services.regions.tryLocate(point.lng, point.lat, point.coordSys);
+    if (!located) {
+      throw unprocessable('location_outside_city', `位置不在城市网格内 / The location is not in any unit grid of the city`, point);
+    }
+    const [lng, lat] = located.point;
+
+    // Self-handled reports are reviewed by the centre whatever the class's workflow.
+    const workflow = input.selfHandled
+      ? 'standard'
+      : await this.repo.workflowFor(edition, input.kind, input.classCode, located.district?.id ?? null);
+    const def = WORKFLOW_DEFS[workflow];
+    const now = new Date();
+    const actorRole = roles.find((r) => SOURCES_BY_ROLE[r]?.includes(source)) ?? roles[0] ?? null;
+
+    // The first state: self-handled → review; flattened → auto-registered and auto-dispatched.
+    let state: CaseState = input.selfHandled ? 'self_review' : 'reported';
+    let departmentId: number | null = null;
+    const events: NewEvent[] = [];
+    const ev = (e: Partial<NewEvent> & Pick<NewEvent, 'action' | 'toState' | 'phase'>): NewEvent => ({
+      fromState: null,
+      actorId: null,
+      actorRole: null,
+      departmentId: null,
+      startedAt: now,
+      endedAt: now,
+      deadlineAt: null,
+      timeType: null,
+      onTime: null,
+      note: null,
+      payload: {},
+      ...e,
+    });
+    events.push(
+      ev({
+        action: 'report',
+        toState: state,
+        phase: 'report',
+        actorId: auth.personId,
+        actorRole,
+        note: input.description,
+        payload: { source, photos: input.photos ?? [], apiKeyId: auth.apiKeyId, selfHandled: input.selfHandled ?? false },
+      }),
+    );
+    if (workflow === 'flattened' && !input.selfHandled) {
+      events.push(
+        ev({ action: 'auto_register', fromState: 'reported', toState: 'registered', phase: 'register', actorRole: 'system', onTime: true }),
+      );
+      departmentId =
+        component?.maintainerDepartmentId ??
+        (cls.defaultDepartmentCode ? await this.repo.departmentByCode(cls.defaultDepartmentCode) : null);
+      state = departmentId ? 'dispatched' : 'coordination';
+      events.push(
+        ev({
+          action: departmentId ? 'auto_dispatch' : 'to_coordination',
+          fromState: 'registered',
+          toState: state,
+          phase: 'dispatch',
+          actorRole: 'system',
+          departmentId,
+          onTime: true,
+          payload: {
+            rule: component?.maintainerDepartmentId ? 'component_maintainer' : departmentId ? 'class_default_department' : 'no_rule',
+          },
+        }),
+      );
+    }
+    const clock = await this.clockFor(def, state, now, { disposalLimit, urgent, pauses: [] });
+
+    const day = localDay(now, settings.timeZone);
+    const created = await this.ctx.database.transaction(async (tx) => {
+      const number = await this.repo.nextNumber(day, tx.db);
+      const id = await this.repo.insert(
+        {
+          number,
+          source,
+          workflow,
+          kind: input.kind,
+          edition,
+          classCode: input.classCode,
+          severity,
+          urgent,
+          description: input.description,
+          address,
+          lng,
+          lat,
+          gridId: located.grid.id,
+          communityId: located.community?.id ?? null,
+          streetId: located.street?.id ?? null,
+          districtId: located.district?.id ?? null,
+          componentId: component?.id ?? null,
+          state,
+          phase: def.states[state]?.phase ?? 'receive',
+          phaseStartedAt: now,
+          phaseDeadline: clock.phaseDeadline,
+          departmentId,
+          disposalLimit,
+          disposalStartedAt: clock.disposalStarted,
+          disposalDeadline: clock.disposalDeadline,
+          selfHandled: input.selfHandled ?? false,
+          reporterId: auth.personId,
+          reporterContact: input.reporterContact ?? null,
+          apiKeyId: auth.apiKeyId,
+          idempotencyKey: key,
+        },
+        tx.db,
+      );
+      if (id === null) return null;
+      for (const e of events) await this.repo.appendEvent(id, e, tx.db);
+      return id;
+    });
+    // Lost a race with a retry of the same report: return the one that won.
+    const id = created ?? (key ? await this.repo.idByIdempotencyKey(key) : null);
+    if (id === null) throw new Error('case insert returned no id');
+    return { case: (await this.repo.get(id)) as CaseRow, created: created !== null };
+  }
+
+  // --- transitions ---------------------------------------------------------------------
+
+  /** Takes an action on a case at the given version; the loser of a race gets 409. */
+  async act(auth: Auth, id: number, action: CaseAction, input: ActionInput & { version: number }): Promise<CaseRow> {
+    const c = await this.getVisible(auth, id);
+    const def = WORKFLOW_DEFS[c.workflow];
+    const roles = roleList(auth);
+    const { transition, role, to } = decide(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, action, roles, input);
+    await this.assertActScope(auth, role, c, action);
+    if (input.version !== c.version) {
+      throw conflict(
+        'case_version_conflict',
+        `案卷已被他人更新（版本 ${c.version}）/ The case changed meanwhile (now version ${c.version}); reload and retry`,
+        {
+          version: c.version,
+        },
+      );
+    }
+
+    const now = new Date();
+    const patch: Record<string, unknown> = { state: to };
+    let pauses = c.pauses;
+    const payload: Record<string, unknown> = {};
+    if (input.photos) payload.photos = input.photos;
+
+    // What the action does beyond moving the state.
+    switch (action) {
+      case 'dispatch': {
+        const dept = input.departmentId as number;
+        if (!(await this.repo.departmentActive(dept)))
+          throw unprocessable('department_not_found', `部门 ${dept} 不存在或已停用 / Department ${dept} does not exist or is inactive`);
+        patch.departmentId = dept;
+        break;
+      }
+      case 'check_fail':
+        patch.reworkCount = c.reworkCount + 1;
+        break;
+      case 'close_reject':
+        patch.reworkCount = c.reworkCount + 1;
+        break;
+      case 'close':
+        patch.archiveType = input.archiveType;
+        patch.closedAt = now;
+        break;
+      case 'self_approve':
+        patch.archiveType = 'normal';
+        patch.closedAt = now;
+        break;
+      case 'return_request':
+      case 'postpone_request':
+      case 'suspend_request':
+        patch.pendingRequest = {
+          type: transition.request,
+          reason: input.reason,
+          by: auth.personId,
+          at: now.toISOString(),
+          ...(input.extension ? { extension: input.extension } : {}),
+        };
+        break;
+      case 'request_reject':
+        patch.pendingRequest = null;
+        payload.rejected = c.pendingRequest;
+        break;
+      case 'return_approve':
+        patch.pendingRequest = null;
+        patch.departmentId = null;
+        patch.returnCount = c.returnCount + 1;
+        patch.disposalStartedAt = null;
+        patch.disposalDeadline = null;
+        payload.request = c.pendingRequest;
+        break;
+      case 'postpone_approve': {
+        patch.pendingRequest = null;
+        patch.postponeCount = c.postponeCount + 1;
+        const ext = c.pendingRequest?.extension as { value: number; unit: 'minute' | 'hour' | 'day' };
+        const limit = c.disposalLimit as TimeLimit;
+        const from = c.disposalDeadline ?? now;
+        patch.disposalDeadline = await this.ctx.services.calendar.deadline(new Date(from), {
+          ...ext,
+          timeType: c.urgent ? 'urgent' : limit.timeType,
+        });
+        payload.request = c.pendingRequest;
+        payload.deadlineBefore = c.disposalDeadline;
+        payload.deadlineAfter = patch.disposalDeadline;
+        break;
+      }
+      case 'suspend_approve':
+        patch.pendingRequest = null;
+        patch.pausedSince = now;
+        payload.request = c.pendingRequest;
+        break;
+      case 'resume': {
+        pauses = [...c.pauses, { start: new Date(c.pausedSince ?? now).toISOString(), end: now.toISOString() }];
+        patch.pauses = pauses;
+        patch.pausedSince = null;
+        break;
+      }
+      case 'supervise':
+        patch.superviseCount = c.superviseCount + 1;
+        break;
+    }
+
+    // Clocks: a new state starts its phase clock; dispatch (and rework) starts the disposal clock.
+    const stateChanged = to !== c.state;
+    if (stateChanged) {
+      patch.phase = def.states[to]?.phase ?? c.phase;
+      patch.phaseStartedAt = now;
+      const startsDisposal = (to === 'dispatched' && !['handling'].includes(c.state)) || action === 'check_fail';
+      const clock = await this.clockFor(def, to, now, {
+        disposalLimit: c.disposalLimit as TimeLimit,
+        urgent: c.urgent,
+        pauses,
+        disposalStarted: startsDisposal ? null : c.disposalStartedAt,
+        disposalDeadline: startsDisposal ? null : ((patch.disposalDeadline as Date | undefined) ?? c.disposalDeadline),
+      });
+      patch.phaseDeadline = clock.phaseDeadline;
+      if (startsDisposal || action === 'resume') {
+        patch.disposalStartedAt = clock.disposalStarted;
+        patch.disposalDeadline = clock.disposalDeadline;
+      }
+      if (TERMINAL_STATES.includes(to)) patch.phaseDeadline = null;
+    } else if (action === 'postpone_approve' && ['dispatched', 'handling'].includes(c.state)) {
+      patch.phaseDeadline = patch.disposalDeadline;
+    }
+
+    // The phase this action completes, and whether it was done in time.
+    const inDisposal = transition.phase === 'dispose';
+    const startedAt = inDisposal ? (c.disposalStartedAt ?? c.phaseStartedAt) : c.phaseStartedAt;
+    const deadlineAt = inDisposal ? c.disposalDeadline : c.phaseDeadline;
+    const timeType = inDisposal
+      ? c.urgent
+        ? 'urgent'
+        : ((c.disposalLimit as TimeLimit | null)?.timeType ?? null)
+      : c.urgent
+        ? 'urgent'
+        : 'work';
+    const event: NewEvent = {
+      action,
+      fromState: c.state,
+      toState: to,
+      phase: transition.phase,
+      actorId: auth.personId,
+      actorRole: role,
+      departmentId: (patch.departmentId as number | undefined) ?? c.departmentId ?? auth.departmentId,
+      startedAt: new Date(startedAt),
+      endedAt: now,
+      deadlineAt: deadlineAt ? new Date(deadlineAt) : null,
+      timeType,
+      onTime: deadlineAt ? now.getTime() <= new Date(deadlineAt).getTime() : null,
+      note: input.note ?? input.reason ?? null,
+      payload: { ...payload, ...(input.archiveType ? { archiveType: input.archiveType } : {}) },
+    };
+
+    const ok = await this.ctx.database.transaction(async (tx) => {
+      if (!(await this.repo.update(id, c.version, patch, tx.db))) return false;
+      await this.repo.appendEvent(id, event, tx.db);
+      return true;
+    });
+    if (!ok) {
+      throw conflict('case_version_conflict', '案卷已被他人更新，请刷新后重试 / The case changed meanwhile; reload and retry');
+    }
+    return (await this.repo.get(id)) as CaseRow;
+  }
+
+  /** Deadlines of the state being entered: its phase limit, or the disposal clock. */
+  private async clockFor(
+    def: WorkflowDef,
+    state: CaseState,
+    now: Date,
+    c: {
+      disposalLimit: TimeLimit;
+      urgent: boolean;
+      pauses: Array<{ start: string; end: string }>;
+      disposalStarted?: Date | null;
+      disposalDeadline?: Date | null;
+    },
+  ): Promise<{ phaseDeadline: Date | null; disposalStarted: Date | null; disposalDeadline: Date | null }> {
+    const sd = def.states[state];
+    const asUrgent = (l: TimeLimit): TimeLimit => (c.urgent ? { ...l, timeType: 'urgent' } : l);
+    if (!sd || sd.limit === null)
+      return { phaseDeadline: null, disposalStarted: c.disposalStarted ?? null, disposalDeadline: c.disposalDeadline ?? null };
+    if (sd.limit === 'disposal') {
+      if (c.disposalStarted && c.disposalDeadline) {
+        // The clock runs on from dispatch; time spent suspended is added back.
+        const pauses = c.pauses.map((p) => ({ start: new Date(p.start), end: new Date(p.end) }));
+        const deadline = pauses.length
+          ? await this.ctx.services.calendar.deadline(new Date(c.disposalStarted), asUrgent(c.disposalLimit), pauses)
+          : new Date(c.disposalDeadline);
+        return { phaseDeadline: deadline, disposalStarted: new Date(c.disposalStarted), disposalDeadline: deadline };
+      }
+      const deadline = await this.ctx.services.calendar.deadline(now, asUrgent(c.disposalLimit));
+      return { phaseDeadline: deadline, disposalStarted: now, disposalDeadline: deadline };
+    }
+    return {
+      phaseDeadline: await this.ctx.services.calendar.deadline(now, asUrgent(sd.limit)),
+      disposalStarted: c.disposalStarted ?? null,
+      disposalDeadline: c.disposalDeadline ?? null,
+    };
+  }
+
+  // --- scope and reads -------------------------------------------------------------------
+
+  /** SQL conditions limiting cases to what this caller may see. */
+  private async scopeConditions(auth: Auth): Promise<ReturnType<typeof sql>[] | null> {
+    const unscoped = auth.roles.some(
+      (r) =>
+        ['admin', 'leader', 'acceptor', 'shiftlead', 'dispatcher'].includes(r.role) &&
+        r.scopeRegionId === null &&
+        r.scopeDepartmentId === null,
+    );
+    if (unscoped) return null;
+    const ors: ReturnType<typeof sql>[] = [];
+    for (const r of auth.roles) {
+      if (r.scopeRegionId !== null) {
+        const g = r.scopeRegionId;
+        ors.push(sql`(c.district_id = ${g} OR c.street_id = ${g} OR c.community_id = ${g} OR c.grid_id = ${g})`);
+      }
+      if (r.role === 'handler' || r.role === 'dept_admin') {
+        const dept = r.scopeDepartmentId ?? auth.departmentId ?? -1;
+        ors.push(
+          sql`(c.department_id = ${dept} OR EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id AND e.department_id = ${dept}))`,
+        );
+      }
+      if (r.role === 'inspector' && auth.personId !== null) {
+        const grids = await this.repo.beatGridsOf(auth.personId);
+        ors.push(sql`(c.reporter_id = ${auth.personId} OR c.grid_id = ANY(${grids}::bigint[]))`);
+      }
+      if (r.role === 'machine' && auth.apiKeyId !== null) ors.push(sql`c.api_key_id = ${auth.apiKeyId}`);
+    }
+    return ors.length > 0 ? [sql`(${sql.join(ors, sql` OR `)})`] : [sql`false`];
+  }
+
+  /** A case this caller may see, or 404 (not 403: other departments' cases are not disclosed). */
+  async getVisible(auth: Auth, id: number): Promise<CaseRow> {
+    const scope = await this.scopeConditions(auth);
+    const c = await this.repo.get(id);
+    if (c && scope) {
+      const { items } = await this.repo.list([...scope, sql`c.id = ${id}`], 1, 0);
+      if (items.length === 0) throw notFound('case_not_found', `案卷 ${id} 不存在 / Case ${id} does not exist`);
+    }
+    if (!c) throw notFound('case_not_found', `案卷 ${id} 不存在 / Case ${id} does not exist`);
+    return c;
+  }
+
+  /** Departments act on their own cases; inspectors in their beats; district-scoped roles in their district. */
+  private async assertActScope(auth: Auth, role: Role, c: CaseRow, action: CaseAction) {
+    const grant = auth.roles.find((r) => r.role === role);
+    if (grant?.scopeRegionId) {
+      const g = grant.scopeRegionId;
+      if (![c.districtId, c.streetId, c.communityId, c.gridId].includes(g))
+        throw forbidden('案卷不在您的辖区 / The case is outside your area');
+    }
+    if ((role === 'handler' || role === 'dept_admin') && action !== 'supervise') {
+      const dept = grant?.scopeDepartmentId ?? auth.departmentId;
+      if (c.departmentId === null || c.departmentId !== dept)
+        throw forbidden('案卷不属于本部门 / The case is not assigned to your department');
+    }
+    if (role === 'inspector' && c.gridId !== null && auth.personId !== null && (await this.repo.gridHasBeat(c.gridId))) {
+      const mine = await this.repo.beatGridsOf(auth.personId);
+      if (!mine.includes(c.gridId)) throw forbidden('案卷不在您的责任网格 / The case is not in your beat');
+    }
+  }
+
+  /** Cases with the actions this caller may take now. */
+  async get(auth: Auth, id: number) {
+    const c = await this.getVisible(auth, id);
+    const def = WORKFLOW_DEFS[c.workflow];
+    return { ...c, allowedActions: allowedActions(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, roleList(auth)) };
+  }
+
+  async timeline(auth: Auth, id: number) {
+    await this.getVisible(auth, id);
+    return this.repo.timeline(id);
+  }
+
+  /**
+   * Lists cases: `todo` = waiting on one of the caller's roles (within scope), `done` = ones
+   * the caller acted on, `all` = everything in scope. Urgent first, then nearest deadline.
+   */
+  async list(auth: Auth, f: CaseFilter) {
+    const where: ReturnType<typeof sql>[] = [];
+    const scope = await this.scopeConditions(auth);
+    if (scope) where.push(...scope);
+    const queue = f.queue ?? 'all';
+    if (queue === 'todo') {
+      const states = new Set<string>();
+      for (const def of Object.values(WORKFLOW_DEFS)) {
+        for (const t of def.transitions) {
+          if (t.action !== 'supervise' && t.roles.some((r) => roleList(auth).includes(r))) for (const s of t.from) states.add(s);
+        }
+      }
+      where.push(states.size ? sql`c.state = ANY(${[...states]}::text[])` : sql`false`);
+      if (roleList(auth).every((r) => r === 'handler' || r === 'dept_admin')) {
+        where.push(sql`c.department_id = ${auth.departmentId ?? -1}`);
+      }
+    } else if (queue === 'done') {
+      where.push(
+        sql`EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id AND e.actor_id = ${auth.personId ?? -1} AND e.action <> 'report')`,
+      );
+    }
+    if (f.state) where.push(sql`c.state = ${f.state}`);
+    if (f.classCode) where.push(sql`c.class_code = ${f.classCode}`);
+    if (f.districtId) where.push(sql`c.district_id = ${f.districtId}`);
+    if (f.departmentId) where.push(sql`c.department_id = ${f.departmentId}`);
+    if (f.source) where.push(sql`c.source = ${f.source}`);
+    if (f.overdue) where.push(sql`c.phase_deadline < now()`);
+    if (f.from) where.push(sql`c.created_at >= ${new Date(f.from)}`);
+    if (f.to) where.push(sql`c.created_at < ${new Date(f.to)}`);
+    if (f.q) where.push(sql`(c.number LIKE ${`${f.q}%`} OR c.description LIKE ${`%${f.q}%`} OR c.address LIKE ${`%${f.q}%`})`);
+    return this.repo.list(where, f.limit, f.offset);
+  }
+}
