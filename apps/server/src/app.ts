@@ -22,6 +22,7 @@ import { type Auth, SESSION_COOKIE } from './modules/auth/auth.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
 import { casesRoutes } from './modules/cases/cases.routes.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
+import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
@@ -152,6 +153,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(geocodeRoutes);
   await app.register(calendarRoutes);
   await app.register(casesRoutes);
+  await app.register(dispatchRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

@@ -10,6 +10,7 @@ import { type ImportProblem, importRegions } from './modules/regions/regions.imp
  *   import components <file> [--coord-sys wgs84|gcj02|bd09] [--skip-bad]
  *   import gazetteer <file> [--coord-sys wgs84|gcj02|bd09] [--skip-bad]
  *   grid [--level street|community] [--size M2] [--code PREFIX] [--replace]
+ *   dispatch seed   routing rules from the classes' default departments (idempotent)
  *
  * Prints a readable summary; any failure is thrown (main prints it and exits 1).
  */
@@ -30,6 +31,10 @@ export async function runCommand(ctx: Context, cmd: string, args: string[]): Pro
       }
     }
     if (cmd === 'grid') return await gridCommand(ctx, args, print);
+    if (cmd === 'dispatch' && args[0] === 'seed') {
+      print(JSON.stringify(await ctx.services.dispatch.seedDefaultRules()));
+      return;
+    }
     throw usage(`未知命令 / Unknown command: ${[cmd, ...args].join(' ')}`);
   } catch (err) {
     if (err instanceof AppError) printDetails(err);

@@ -20,7 +20,13 @@ describe('loadConfig', () => {
   });
 
   it('reads the documented settings', () => {
-    const c = loadConfig({ PORT: '9000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@h/db', CITYLOOP_DEMO: 'false', CITYLOOP_DATA_DIR: '/var/lib/cityloop' });
+    const c = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u@h/db',
+      CITYLOOP_DEMO: 'false',
+      CITYLOOP_DATA_DIR: '/var/lib/cityloop',
+    });
     expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', databaseUrl: 'postgres://u@h/db', demo: false, dataDir: '/var/lib/cityloop' });
   });
 });

@@ -6,6 +6,7 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { CalendarService } from './modules/calendar/calendar.service.ts';
 import { CasesService } from './modules/cases/cases.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
+import { DispatchService } from './modules/dispatch/dispatch.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
@@ -32,6 +33,7 @@ export interface Services {
   geocode: GeocodeService;
   calendar: CalendarService;
   cases: CasesService;
+  dispatch: DispatchService;
 }
 
 export function createContext(config: Config, database: Database): Context {
@@ -47,6 +49,7 @@ export function createContext(config: Config, database: Database): Context {
     geocode: new GeocodeService(ctx),
     calendar: new CalendarService(ctx),
     cases: new CasesService(ctx),
+    dispatch: new DispatchService(ctx),
   };
   return ctx;
 }

@@ -20,6 +20,7 @@ Usage:
                                        subdivide communities (or streets) into unit grids
   cityloop import components <file.geojson|file.csv> [--coord-sys wgs84|gcj02|bd09] [--skip-bad]
   cityloop import gazetteer <file.geojson|file.csv> [--coord-sys wgs84|gcj02|bd09] [--skip-bad]
+  cityloop dispatch seed               routing rules from the classes' default departments
 
 Configuration comes from the environment; see README.md.`;
 

@@ -198,11 +198,6 @@ export class CasesRepository {
     return { items: items.rows, total: total.rows[0]?.n ?? 0 };
   }
 
-  async departmentByCode(code: string): Promise<number | null> {
-    const row = await this.db.selectFrom('department').select('id').where('code', '=', code).where('active', '=', true).executeTakeFirst();
-    return row?.id ?? null;
-  }
-
   async departmentActive(id: number): Promise<boolean> {
     return !!(await this.db.selectFrom('department').select('id').where('id', '=', id).where('active', '=', true).executeTakeFirst());
   }

@@ -87,6 +87,16 @@ export async function casesRoutes(app: App) {
     handler: async (req) => cases.timeline(req.auth as Auth, req.params.id),
   });
 
+  app.get('/api/cases/:id/dispatch-suggestion', {
+    config: { access: 'cases.read' },
+    schema: {
+      tags: ['cases'],
+      summary: 'The department the routing rules suggest, with the rule that matched and the alternatives',
+      params: IdParam,
+    },
+    handler: async (req) => cases.dispatchSuggestion(req.auth as Auth, req.params.id),
+  });
+
   app.post('/api/cases/:id/actions/:action', {
     config: { access: 'cases.act' },
     schema: {

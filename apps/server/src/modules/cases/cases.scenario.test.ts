@@ -210,14 +210,11 @@ describe('cases: the closed loop through the API', () => {
   });
 
   it('runs the flattened loop: automatic 立案 and dispatch, shift leader closes or sends back', async () => {
-    const dept = await t.ctx.db.selectFrom('department').select('code').where('id', '=', handlerDept).executeTakeFirstOrThrow();
-    await t.ctx.db
-      .updateTable('taxonomyClass')
-      .set({ defaultDepartmentCode: dept.code })
-      .where('edition', '=', 'CJT214-2007')
-      .where('kind', '=', 'event')
-      .where('code', '=', eventClass)
-      .execute();
+    // A rule of higher priority than the seeded city-wide default sends this class to the handler's department.
+    const rule = await t.ctx.services.dispatch.createRule(
+      { name: '测试规则', edition: 'CJT214-2007', kind: 'event', classCode: eventClass, departmentId: handlerDept, priority: 10 },
+      null,
+    );
     await t.ctx.db
       .insertInto('workflowBinding')
       .values({ edition: 'CJT214-2007', kind: 'event', classCode: eventClass, districtId: null, workflow: 'flattened' })
@@ -237,6 +234,14 @@ describe('cases: the closed loop through the API', () => {
       'auto_register:system',
       'auto_dispatch:system',
     ]);
+    expect(log[2]?.payload).toMatchObject({ via: 'rule', ruleId: rule.id });
+    // The dispatcher sees the same suggestion, with the rule that matched.
+    const suggestion = await t.app.inject({
+      method: 'GET',
+      url: `/api/cases/${c.id}/dispatch-suggestion`,
+      headers: { cookie: cookie.dispatcher as string },
+    });
+    expect(suggestion.json()).toMatchObject({ kind: 'department', department: { id: handlerDept }, rule: { id: rule.id } });
     await t.ctx.db.deleteFrom('workflowBinding').execute();
   });
 

@@ -177,9 +177,17 @@ export class CasesService {
       events.push(
         ev({ action: 'auto_register', fromState: 'reported', toState: 'registered', phase: 'register', actorRole: 'system', onTime: true }),
       );
-      departmentId =
-        component?.maintainerDepartmentId ??
-        (cls.defaultDepartmentCode ? await this.repo.departmentByCode(cls.defaultDepartmentCode) : null);
+      // Automatic dispatch by the routing rules (component maintainer, class × region, street office).
+      const suggestion = await this.ctx.services.dispatch.suggest({
+        edition,
+        kind: input.kind,
+        classCode: input.classCode,
+        gridId: located.grid.id,
+        streetId: located.street?.id ?? null,
+        districtId: located.district?.id ?? null,
+        componentId: component?.id ?? null,
+      });
+      departmentId = suggestion.kind === 'department' ? suggestion.department.id : null;
       state = departmentId ? 'dispatched' : 'coordination';
       events.push(
         ev({
@@ -190,9 +198,9 @@ export class CasesService {
           actorRole: 'system',
           departmentId,
           onTime: true,
-          payload: {
-            rule: component?.maintainerDepartmentId ? 'component_maintainer' : departmentId ? 'class_default_department' : 'no_rule',
-          },
+          note: suggestion.explanation,
+          payload:
+            suggestion.kind === 'department' ? { via: suggestion.via, ruleId: suggestion.rule?.id ?? null } : { reason: suggestion.reason },
         }),
       );
     }
@@ -275,8 +283,18 @@ export class CasesService {
     switch (action) {
       case 'dispatch': {
         const dept = input.departmentId as number;
-        if (!(await this.repo.departmentActive(dept)))
+        if (!(await this.repo.departmentActive(dept))) {
           throw unprocessable('department_not_found', `部门 ${dept} 不存在或已停用 / Department ${dept} does not exist or is inactive`);
+        }
+        // 二级指挥: a district command centre dispatches within its district, to its departments.
+        const check = await this.ctx.services.dispatch.checkDispatch(auth, c, dept, {
+          edition: c.edition as Edition,
+          kind: c.kind,
+          classCode: c.classCode,
+        });
+        if (!check.allowed) {
+          throw forbidden(`不能派遣到该部门（${check.reason}）/ You may not dispatch this case to department ${dept} (${check.reason})`);
+        }
         patch.departmentId = dept;
         break;
       }
@@ -514,6 +532,20 @@ export class CasesService {
     const c = await this.getVisible(auth, id);
     const def = WORKFLOW_DEFS[c.workflow];
     return { ...c, allowedActions: allowedActions(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, roleList(auth)) };
+  }
+
+  /** What the routing rules suggest for this case, with the rule that matched (for the dispatcher). */
+  async dispatchSuggestion(auth: Auth, id: number) {
+    const c = await this.getVisible(auth, id);
+    return this.ctx.services.dispatch.suggest({
+      edition: c.edition as Edition,
+      kind: c.kind,
+      classCode: c.classCode,
+      gridId: c.gridId,
+      streetId: c.streetId,
+      districtId: c.districtId,
+      componentId: c.componentId,
+    });
   }
 
   async timeline(auth: Auth, id: number) {

@@ -213,6 +213,9 @@ export async function loadDemoCity(ctx: Context, opts: DemoOptions): Promise<Dem
     { cityName: city.cityName, cityCode: city.cityCode, gridCodeDigits: 15, mapCenter: city.center, mapZoom: city.zoom },
     null,
   );
+  // Routing rules from the classes' default departments, so reports dispatch out of the box.
+  const rules = await ctx.services.dispatch.seedDefaultRules();
+  log(`dispatch rules: ${JSON.stringify(rules)}`);
   await repo.analyze(ctx.db);
   const seconds = (performance.now() - started) / 1000;
   log(`done in ${seconds.toFixed(1)} s`);

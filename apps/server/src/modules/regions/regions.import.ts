@@ -3,7 +3,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import type { DB } from '../../db/schema.ts';
-import { type AppError, notFound, unprocessable } from '../../errors.ts';
+import { notFound, unprocessable } from '../../errors.ts';
 import { affected, geometryFailure, metresPerDegree, oneRow, PRECISION_DEG } from './regions.grid.ts';
 
 /**
