@@ -3,8 +3,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import type { DB } from '../../db/schema.ts';
-import { notFound, unprocessable } from '../../errors.ts';
-import { affected, geometryFailure, metresPerDegree, oneRow, PRECISION_DEG } from './regions.grid.ts';
+import { type AppError, notFound, unprocessable } from '../../errors.ts';
+import { geometryFailure, metresPerDegree, oneRow, PRECISION_DEG } from './regions.grid.ts';
 
 /**
  * `cityloop import regions`: administrative boundaries in, districts / streets /
