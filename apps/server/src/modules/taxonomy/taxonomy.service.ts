@@ -125,20 +125,13 @@ export function parseTaxonomyCode(edition: Edition, kind: ClassKind, code: strin
   return null;
 }
 
-export interface NewClass {
+/** A city's new class: its place in the tree, a name, and optionally its rules. */
+export interface NewClass extends ClassWrite {
   edition: Edition;
   kind: ClassKind;
   code: string;
   name: string;
   parentCode?: string;
-  filingCondition?: string | null;
-  closingCondition?: string | null;
-  disposalLimit?: TimeLimit | null;
-  defaultDepartmentCode?: string | null;
-  severityLevels?: SeverityLevel[];
-  geometryType?: GeometryType | null;
-  relatedCode?: string | null;
-  enabled?: boolean;
 }
 
 const classId = (edition: string, kind: string, code: string) => `${edition}/${kind}/${code}`;
