@@ -48,6 +48,7 @@ export const PERMISSIONS = {
   'cases.act': ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'dept_admin', 'inspector', 'leader'],
   'dispatch.rules': ['admin'],
   'dispatch.test': ['admin', 'dispatcher', 'acceptor', 'shiftlead'],
+  'media.upload': ['admin', 'acceptor', 'inspector', 'handler', 'dept_admin', 'shiftlead', 'dispatcher', 'machine'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -33,9 +33,10 @@ export const CASE_STATES = [
   'not_accepted', // 不予受理
   'not_registered', // 不予立案
   'cancelled', // 作废
+  'merged', // 已合并到另一案卷
 ] as const;
 export type CaseState = (typeof CASE_STATES)[number];
-export const TERMINAL_STATES: readonly CaseState[] = ['closed', 'not_accepted', 'not_registered', 'cancelled'];
+export const TERMINAL_STATES: readonly CaseState[] = ['closed', 'not_accepted', 'not_registered', 'cancelled', 'merged'];
 
 export const CASE_STATE_LABELS: Record<CaseState, string> = {
   reported: '待受理',
@@ -54,6 +55,7 @@ export const CASE_STATE_LABELS: Record<CaseState, string> = {
   not_accepted: '不予受理',
   not_registered: '不予立案',
   cancelled: '已作废',
+  merged: '已合并',
 };
 
 /**
@@ -120,6 +122,7 @@ export const CASE_ACTIONS = [
   'self_reject',
   'auto_register',
   'auto_dispatch',
+  'merge',
 ] as const;
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 

@@ -300,6 +300,7 @@ export interface CaseFileTable {
   superviseCount: Generated<number>;
   archiveType: string | null;
   closedAt: Timestamp | null;
+  mergedIntoId: number | null;
   version: Generated<number>;
   createdAt: Generated<Date>;
   updatedAt: Generated<Date>;
@@ -335,9 +336,48 @@ export interface WorkflowBindingTable {
   createdAt: Generated<Date>;
 }
 
+export interface MediaTable {
+  id: string;
+  ownerPersonId: number | null;
+  ownerApiKeyId: number | null;
+  contentType: 'image/jpeg' | 'image/png' | 'image/webp';
+  size: number;
+  width: number;
+  height: number;
+  sha256: string;
+  exif: ColumnType<MediaExif | null, string | null, string | null>;
+  flags: ColumnType<string[], string | undefined, string>;
+  caseId: number | null;
+  public: Generated<boolean>;
+  createdAt: Generated<Date>;
+}
+
+/** What was read from a photo's EXIF (takenAt in UTC; GPS as WGS 84). */
+export interface MediaExif {
+  takenAt: string | null;
+  lng: number | null;
+  lat: number | null;
+  /** true when the camera gave no UTC offset and the city's (+08:00) was assumed. */
+  offsetAssumed?: boolean;
+  make?: string | null;
+  model?: string | null;
+}
+
+/** Time-limit light of an open case's current phase clock (realtime deadline sweep). */
+export interface CaseLightTable {
+  caseId: number;
+  light: 'green' | 'yellow' | 'red';
+  phase: string;
+  phaseStartedAt: Timestamp;
+  deadline: Timestamp;
+  ratio: number;
+  at: Generated<Date>;
+}
+
 export interface DB {
   caseCounter: CaseCounterTable;
   caseFile: CaseFileTable;
+  caseLight: CaseLightTable;
   caseEvent: CaseEventTable;
   workflowBinding: WorkflowBindingTable;
   schemaMigration: SchemaMigrationTable;
@@ -360,4 +400,5 @@ export interface DB {
   calendarDay: CalendarDayTable;
   calendarSetting: CalendarSettingTable;
   dispatchRule: DispatchRuleTable;
+  media: MediaTable;
 }

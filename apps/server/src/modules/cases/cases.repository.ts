@@ -41,6 +41,7 @@ export interface CaseRow {
   superviseCount: number;
   archiveType: string | null;
   closedAt: Date | null;
+  mergedIntoId: number | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -52,7 +53,7 @@ const CASE_COLUMNS = sql`c.id, c.number, c.source, c.workflow, c.kind, c.edition
   c.district_id, c.component_id, c.state, c.phase, c.phase_started_at, c.phase_deadline, c.department_id,
   c.disposal_limit, c.disposal_started_at, c.disposal_deadline, c.paused_since, c.pauses, c.pending_request,
   c.self_handled, c.reporter_id, c.reporter_contact, c.rework_count, c.postpone_count, c.return_count,
-  c.supervise_count, c.archive_type, c.closed_at, c.version, c.created_at, c.updated_at`;
+  c.supervise_count, c.archive_type, c.closed_at, c.merged_into_id, c.version, c.created_at, c.updated_at`;
 
 export interface NewEvent {
   action: string;
@@ -138,6 +139,55 @@ export class CasesRepository {
              ${e.actorRole}, ${e.departmentId}, ${e.startedAt}, ${e.endedAt}, ${e.deadlineAt}, ${e.timeType}, ${e.onTime},
              ${e.note}, ${JSON.stringify(e.payload)}::jsonb
       FROM case_event WHERE case_id = ${caseId}`.execute(db);
+  }
+
+  /**
+   * Open cases of the same class within `radiusM` metres of a point, or on the same
+   * component: the duplicates an acceptor is offered. The bbox test (geom && …) lets the
+   * GiST index case_file_geom narrow the rows before the exact distance on the sphere.
+   */
+  async duplicates(q: {
+    excludeId: number | null;
+    kind: string;
+    classCode: string;
+    lng: number;
+    lat: number;
+    componentId: number | null;
+    radiusM: number;
+  }) {
+    const deg = q.radiusM / 90_000;
+    const res = await sql<{ id: number; number: string; state: string; createdAt: Date; distanceM: number; sameComponent: boolean }>`
+      WITH p AS (SELECT ST_SetSRID(ST_MakePoint(${q.lng}, ${q.lat}), 4326) AS g)
+      SELECT c.id, c.number, c.state, c.created_at, round(ST_Distance(c.geom::geography, p.g::geography)::numeric, 1)::float8 AS distance_m,
+             (c.component_id IS NOT NULL AND c.component_id = ${q.componentId}) AS same_component
+      FROM case_file c, p
+      WHERE c.closed_at IS NULL AND c.merged_into_id IS NULL
+        AND c.state NOT IN ('closed', 'not_accepted', 'not_registered', 'cancelled', 'merged')
+        AND c.kind = ${q.kind} AND c.class_code = ${q.classCode}
+        AND c.id <> ${q.excludeId ?? -1}
+        AND ((c.geom && ST_Expand(p.g, ${deg}) AND ST_DWithin(c.geom::geography, p.g::geography, ${q.radiusM}))
+             OR (c.component_id IS NOT NULL AND c.component_id = ${q.componentId}))
+      ORDER BY distance_m
+      LIMIT 10`.execute(this.db);
+    return res.rows;
+  }
+
+  linkedReports(caseId: number) {
+    return this.db
+      .selectFrom('caseFile')
+      .select(['id', 'number', 'source', 'description', 'createdAt'])
+      .where('mergedIntoId', '=', caseId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Marks a case changed by an action logged elsewhere (a report merged into it). */
+  async touch(id: number, db: Kysely<DB>) {
+    await db
+      .updateTable('caseFile')
+      .set({ version: sql`version + 1`, updatedAt: sql`now()` } as never)
+      .where('id', '=', id)
+      .execute();
   }
 
   timeline(caseId: number) {

@@ -34,6 +34,7 @@ const ActionBody = Strict({
   photos: Type.Optional(PhotoRefs),
   archiveType: Type.Optional(lit(ARCHIVE_TYPES)),
   extension: Type.Optional(Strict({ value: Type.Integer({ minimum: 1, maximum: 365 }), unit: lit(['minute', 'hour', 'day'] as const) })),
+  intoCaseId: Type.Optional(Type.Integer({ minimum: 1, description: 'merge: the case this report duplicates' })),
 });
 
 export async function casesRoutes(app: App) {

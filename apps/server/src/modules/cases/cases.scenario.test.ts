@@ -254,6 +254,46 @@ describe('cases: the closed loop through the API', () => {
     expect(closed).toMatchObject({ state: 'closed', departmentId: null });
   });
 
+  it('offers nearby open cases of the same class as duplicates, and merges a report into a case', async () => {
+    const cls = await t.ctx.db
+      .selectFrom('taxonomyClass')
+      .select('code')
+      .where('edition', '=', 'CJT214-2007')
+      .where('kind', '=', 'event')
+      .where('level', '=', 'minor')
+      .where('code', '<>', eventClass)
+      .orderBy('code')
+      .executeTakeFirstOrThrow();
+    const here = { lng: point.lng, lat: point.lat };
+    const original = (await report('inspector', { classCode: cls.code, location: here, description: '积存垃圾' })).json();
+    expect(original.duplicates).toEqual([]);
+    // ~11 m east: offered; ~220 m away: not.
+    const near = (
+      await report('acceptor', { source: 'hotline', classCode: cls.code, location: { ...here, lng: here.lng + 0.000115 } })
+    ).json();
+    expect(near.duplicates.map((d: { id: number }) => d.id)).toEqual([original.id]);
+    expect(near.duplicates[0].distanceM).toBeGreaterThan(5);
+    expect(near.duplicates[0].distanceM).toBeLessThan(20);
+    const far = await report('acceptor', { source: 'hotline', classCode: cls.code, location: { ...here, lng: here.lng + 0.0023 } });
+    if (far.statusCode === 201) expect(far.json().duplicates.map((d: { id: number }) => d.id)).not.toContain(original.id);
+
+    const merged = await ok('acceptor', near.id, 'merge', { intoCaseId: original.id });
+    expect(merged).toMatchObject({ state: 'merged', mergedIntoId: original.id });
+    const target = (
+      await t.app.inject({ method: 'GET', url: `/api/cases/${original.id}`, headers: { cookie: cookie.acceptor as string } })
+    ).json();
+    expect(target.linkedReports.map((r: { id: number }) => r.id)).toEqual([near.id]);
+    expect(target.state).toBe('reported');
+    const log = await t.ctx.services.cases.repo.timeline(original.id);
+    expect(log.at(-1)).toMatchObject({ action: 'merge', payload: { mergedCaseId: near.id } });
+    expect(target.version).toBe(log.length);
+    // A merged report is final; a report cannot merge into itself.
+    expect((await act('acceptor', near.id, 'merge', { intoCaseId: original.id })).statusCode).toBe(409);
+    const self = await act('acceptor', original.id, 'merge', { intoCaseId: original.id });
+    expect(self.statusCode).toBe(422);
+    expect(self.json().error).toBe('merge_target_invalid');
+  });
+
   it('rejects bad reports with clear errors and writes nothing', async () => {
     const before = await t.ctx.db
       .selectFrom('caseFile')

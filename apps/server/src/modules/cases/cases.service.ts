@@ -69,7 +69,7 @@ export class CasesService {
   // --- intake ------------------------------------------------------------------------
 
   /** Files a report. A retry with the same idempotency key returns the same case (created=false). */
-  async report(auth: Auth, input: ReportInput): Promise<{ case: CaseRow; created: boolean }> {
+  async report(auth: Auth, input: ReportInput): Promise<{ case: CaseRow & { duplicates?: unknown[] }; created: boolean }> {
     const identity = auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
     const key = input.idempotencyKey ? `${identity}:${input.idempotencyKey}` : null;
     if (key) {
@@ -251,7 +251,23 @@ export class CasesService {
     // Lost a race with a retry of the same report: return the one that won.
     const id = created ?? (key ? await this.repo.idByIdempotencyKey(key) : null);
     if (id === null) throw new Error('case insert returned no id');
-    return { case: (await this.repo.get(id)) as CaseRow, created: created !== null };
+    const row = (await this.repo.get(id)) as CaseRow;
+    return { case: { ...row, duplicates: await this.duplicatesOf(row) }, created: created !== null };
+  }
+
+  /** Open cases of the same class nearby (city setting duplicateRadiusM, default 50 m) or on the same component. */
+  async duplicatesOf(c: CaseRow) {
+    if (TERMINAL_STATES.includes(c.state as CaseState)) return [];
+    const { duplicateRadiusM } = await this.ctx.services.settings.get();
+    return this.repo.duplicates({
+      excludeId: c.id,
+      kind: c.kind,
+      classCode: c.classCode,
+      lng: c.lng,
+      lat: c.lat,
+      componentId: c.componentId,
+      radiusM: duplicateRadiusM,
+    });
   }
 
   // --- transitions ---------------------------------------------------------------------
@@ -278,6 +294,7 @@ export class CasesService {
     let pauses = c.pauses;
     const payload: Record<string, unknown> = {};
     if (input.photos) payload.photos = input.photos;
+    let mergeInto: CaseRow | null = null;
 
     // What the action does beyond moving the state.
     switch (action) {
@@ -296,6 +313,20 @@ export class CasesService {
           throw forbidden(`不能派遣到该部门（${check.reason}）/ You may not dispatch this case to department ${dept} (${check.reason})`);
         }
         patch.departmentId = dept;
+        break;
+      }
+      case 'merge': {
+        const target = await this.getVisible(auth, input.intoCaseId as number);
+        if (target.id === c.id || TERMINAL_STATES.includes(target.state as CaseState)) {
+          throw unprocessable(
+            'merge_target_invalid',
+            `只能合并到另一个未结案卷 / A report merges into another open case (case ${target.number} is ${target.state})`,
+          );
+        }
+        patch.mergedIntoId = target.id;
+        payload.intoCaseId = target.id;
+        payload.intoNumber = target.number;
+        mergeInto = target;
         break;
       }
       case 'check_fail':
@@ -420,6 +451,25 @@ export class CasesService {
     const ok = await this.ctx.database.transaction(async (tx) => {
       if (!(await this.repo.update(id, c.version, patch, tx.db))) return false;
       await this.repo.appendEvent(id, event, tx.db);
+      if (mergeInto) {
+        // The target's log records the linked report; its phase clock is untouched.
+        await this.repo.touch(mergeInto.id, tx.db);
+        await this.repo.appendEvent(
+          mergeInto.id,
+          {
+            ...event,
+            action: 'merge',
+            fromState: mergeInto.state,
+            toState: mergeInto.state,
+            startedAt: now,
+            deadlineAt: null,
+            onTime: null,
+            note: `合并报告 ${c.number} / Report ${c.number} merged in`,
+            payload: { mergedCaseId: c.id, mergedNumber: c.number, source: c.source },
+          },
+          tx.db,
+        );
+      }
       return true;
     });
     if (!ok) {
@@ -531,7 +581,12 @@ export class CasesService {
   async get(auth: Auth, id: number) {
     const c = await this.getVisible(auth, id);
     const def = WORKFLOW_DEFS[c.workflow];
-    return { ...c, allowedActions: allowedActions(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, roleList(auth)) };
+    return {
+      ...c,
+      allowedActions: allowedActions(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, roleList(auth)),
+      linkedReports: await this.repo.linkedReports(c.id),
+      duplicates: await this.duplicatesOf(c),
+    };
   }
 
   /** What the routing rules suggest for this case, with the rule that matched (for the dispatcher). */

@@ -17,6 +17,8 @@ export interface CitySettings {
   /** Map centre and zoom for the console. */
   mapCenter: [number, number];
   mapZoom: number;
+  /** Open cases of the same class this close (metres) are offered as duplicates at intake. */
+  duplicateRadiusM: number;
 }
 
 export const DEFAULT_SETTINGS: CitySettings = {
@@ -27,6 +29,7 @@ export const DEFAULT_SETTINGS: CitySettings = {
   timeZone: 'Asia/Shanghai',
   mapCenter: [116.397, 39.908],
   mapZoom: 10,
+  duplicateRadiusM: 50,
 };
 
 export class SettingsService {

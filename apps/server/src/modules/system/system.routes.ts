@@ -34,6 +34,7 @@ export async function systemRoutes(app: App) {
     timeZone: Type.String(),
     mapCenter: Type.Tuple([Type.Number(), Type.Number()]),
     mapZoom: Type.Number(),
+    duplicateRadiusM: Type.Number(),
     basemapUrl: Type.Union([Type.String(), Type.Null()]),
   });
 
@@ -56,6 +57,7 @@ export async function systemRoutes(app: App) {
         timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         mapCenter: Type.Optional(Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })])),
         mapZoom: Type.Optional(Type.Number({ minimum: 0, maximum: 22 })),
+        duplicateRadiusM: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
       }),
       response: { 200: Settings },
     },

@@ -6,7 +6,7 @@ import type { CaseAction, CaseState, Phase, Role, TimeLimit, WorkflowName } from
  * action completes (what the phase log and evaluation count). A state names the phase it
  * waits in and the time limit of that wait (null = the class's disposal limit).
  */
-export type Requirement = 'reason' | 'note' | 'departmentId' | 'photos' | 'archiveType' | 'extension';
+export type Requirement = 'reason' | 'note' | 'departmentId' | 'photos' | 'archiveType' | 'extension' | 'intoCaseId';
 
 export interface Transition {
   action: CaseAction;
@@ -165,11 +165,20 @@ export const STANDARD: WorkflowDef = defineWorkflow({
     not_accepted: terminal,
     not_registered: terminal,
     cancelled: terminal,
+    merged: terminal,
   },
   transitions: [
     { action: 'accept', from: ['reported'], to: 'accepted', roles: ['acceptor'], requires: [], phase: 'receive' },
     { action: 'reject', from: ['reported', 'accepted'], to: 'not_accepted', roles: ['acceptor'], requires: ['reason'], phase: 'receive' },
     { action: 'send_verify', from: ['reported', 'accepted'], to: 'verifying', roles: ['acceptor'], requires: [], phase: 'receive' },
+    {
+      action: 'merge',
+      from: ['reported', 'accepted', 'verifying'],
+      to: 'merged',
+      roles: ['acceptor'],
+      requires: ['intoCaseId'],
+      phase: 'receive',
+    },
     { action: 'verify', from: ['verifying'], to: 'accepted', roles: ['inspector'], requires: ['photos'], phase: 'verify' },
     { action: 'verify_reject', from: ['verifying'], to: 'not_accepted', roles: ['inspector'], requires: ['reason'], phase: 'verify' },
     { action: 'register', from: ['accepted'], to: 'registered', roles: ['shiftlead'], requires: [], phase: 'register' },

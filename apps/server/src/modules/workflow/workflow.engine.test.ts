@@ -43,7 +43,7 @@ describe('workflow engine', () => {
     const err = errorOf(() => decide(STANDARD, snap('reported'), 'close', ['acceptor'], {}));
     expect(err.status).toBe(409);
     expect(err.code).toBe('case_invalid_transition');
-    expect((err.details as { allowedActions: string[] }).allowedActions).toEqual(['accept', 'reject', 'send_verify']);
+    expect((err.details as { allowedActions: string[] }).allowedActions).toEqual(['accept', 'reject', 'send_verify', 'merge']);
   });
 
   it('refuses the wrong role with 403 and missing input with 422 naming it', () => {

@@ -15,6 +15,7 @@ export interface ActionInput {
   photos?: string[];
   archiveType?: string;
   extension?: { value: number; unit: 'minute' | 'hour' | 'day' };
+  intoCaseId?: number;
 }
 
 function pendingOk(t: Transition, snap: CaseSnapshot): boolean {
