@@ -301,6 +301,7 @@ export interface CaseFileTable {
   archiveType: string | null;
   closedAt: Timestamp | null;
   mergedIntoId: number | null;
+  publicTokenHash: string | null;
   version: Generated<number>;
   createdAt: Generated<Date>;
   updatedAt: Generated<Date>;

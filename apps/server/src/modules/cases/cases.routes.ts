@@ -1,10 +1,16 @@
 import { ARCHIVE_TYPES, CASE_ACTIONS, CASE_SOURCES, CASE_STATES, EDITIONS, SEVERITIES } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
+import { AppError } from '../../errors.ts';
 import { IdParam, LngLatQuery, Strict } from '../../lib/schema.ts';
 import type { Auth } from '../auth/auth.service.ts';
 
 const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+/** A reporter's optional contact; never shown publicly. */
+const Contact = Strict({
+  name: Type.Optional(Type.String({ maxLength: 50 })),
+  phone: Type.Optional(Type.String({ pattern: '^[0-9+\\- ]{3,20}$' })),
+});
 const PhotoRefs = Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 20 });
 
 const ReportBody = Strict({
@@ -20,9 +26,7 @@ const ReportBody = Strict({
   componentCode: Type.Optional(Type.String({ pattern: '^\\d{16,17}$' })),
   selfHandled: Type.Optional(Type.Boolean()),
   idempotencyKey: Type.Optional(Type.String({ minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' })),
-  reporterContact: Type.Optional(
-    Strict({ name: Type.Optional(Type.String({ maxLength: 50 })), phone: Type.Optional(Type.String({ pattern: '^[0-9+\\- ]{3,20}$' })) }),
-  ),
+  reporterContact: Type.Optional(Contact),
   photos: Type.Optional(PhotoRefs),
 });
 
@@ -37,8 +41,57 @@ const ActionBody = Strict({
   intoCaseId: Type.Optional(Type.Integer({ minimum: 1, description: 'merge: the case this report duplicates' })),
 });
 
+/**
+ * Anonymous reports are limited per client address (in this process): PUBLIC_LIMIT reports
+ * per PUBLIC_WINDOW_MS. Behind a proxy, set trustProxy so the address is the client's.
+ */
+const PUBLIC_LIMIT = 10;
+const PUBLIC_WINDOW_MS = 10 * 60_000;
+
 export async function casesRoutes(app: App) {
   const cases = app.ctx.services.cases;
+  const publicHits = new Map<string, number[]>();
+
+  app.post('/api/public/cases', {
+    config: { access: 'public' },
+    bodyLimit: 16 * 1024,
+    schema: {
+      tags: ['public'],
+      summary: 'Report a problem without an account (rate-limited); returns the case number and a tracking code, once',
+      body: Strict({
+        kind: lit(['component', 'event'] as const),
+        classCode: Type.String({ pattern: '^\\d{4,9}$' }),
+        description: Type.String({ minLength: 1, maxLength: 1000 }),
+        location: Type.Optional(Strict(LngLatQuery)),
+        address: Type.Optional(Type.String({ minLength: 2, maxLength: 200 })),
+        idempotencyKey: Type.Optional(Type.String({ minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' })),
+        reporterContact: Type.Optional(Contact),
+      }),
+    },
+    handler: async (req, reply) => {
+      const now = Date.now();
+      const recent = (publicHits.get(req.ip) ?? []).filter((t) => now - t < PUBLIC_WINDOW_MS);
+      if (recent.length >= PUBLIC_LIMIT) {
+        reply.header('retry-after', Math.ceil((PUBLIC_WINDOW_MS - (now - (recent[0] as number))) / 1000));
+        throw new AppError(429, 'rate_limited', '提交过于频繁，请稍后再试 / Too many reports from your address; try again later');
+      }
+      recent.push(now);
+      publicHits.set(req.ip, recent);
+      const out = await cases.reportPublic(req.body);
+      return reply.code(out.created ? 201 : 200).send(out);
+    },
+  });
+
+  app.get('/api/public/cases/:number', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['public'],
+      summary: 'Follow a public report with its tracking code: status and milestones (no personal data)',
+      params: Strict({ number: Type.String({ pattern: '^\\d{13}$' }) }),
+      querystring: Strict({ token: Type.String({ minLength: 10, maxLength: 64 }) }),
+    },
+    handler: async (req) => cases.publicStatus(req.params.number, req.query.token),
+  });
 
   app.post('/api/cases', {
     config: { access: 'cases.report' },

@@ -318,3 +318,65 @@ describe('cases: the closed loop through the API', () => {
     expect(Number(after.n)).toBe(Number(before.n));
   });
 });
+
+describe('cases: the public channel', () => {
+  let t: TestApp;
+  let body: Record<string, unknown>;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const res = await sql<{ lng: number; lat: number }>`
+      SELECT ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat FROM region
+      WHERE level = 'grid' AND valid_to IS NULL ORDER BY code LIMIT 1`.execute(t.ctx.db);
+    const cls = await t.ctx.db
+      .selectFrom('taxonomyClass')
+      .select('code')
+      .where('edition', '=', 'CJT214-2007')
+      .where('kind', '=', 'event')
+      .where('level', '=', 'minor')
+      .orderBy('code')
+      .executeTakeFirstOrThrow();
+    body = { kind: 'event', classCode: cls.code, description: '小区门口垃圾没人清', location: res.rows[0] };
+  });
+  afterAll(() => t.close());
+
+  it('takes an anonymous report, returns a tracking code once, and shows no personal data', async () => {
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/public/cases',
+      payload: { ...body, idempotencyKey: 'pub-device-1', reporterContact: { phone: '13912345678' } },
+    });
+    expect(first.statusCode).toBe(201);
+    const { number, token } = first.json();
+    expect(number).toMatch(/^\d{13}$/);
+    expect(token).toBeTruthy();
+    const retry = await t.app.inject({ method: 'POST', url: '/api/public/cases', payload: { ...body, idempotencyKey: 'pub-device-1' } });
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json()).toMatchObject({ number });
+    expect(retry.json().token).toBeUndefined();
+
+    const status = await t.app.inject({ method: 'GET', url: `/api/public/cases/${number}?token=${token}` });
+    expect(status.statusCode).toBe(200);
+    expect(status.json()).toMatchObject({ number, state: 'reported', milestones: [{ action: 'report', phase: 'report' }] });
+    expect(status.body).not.toContain('13912345678');
+    const wrong = await t.app.inject({ method: 'GET', url: `/api/public/cases/${number}?token=not-the-right-token` });
+    expect(wrong.statusCode).toBe(404);
+    // Staff see the contact; the case is an ordinary case from the public source.
+    const row = await t.ctx.db
+      .selectFrom('caseFile')
+      .select(['source', 'reporterContact'])
+      .where('number', '=', number)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ source: 'public', reporterContact: { phone: '13912345678' } });
+  });
+
+  it('limits anonymous reports per address', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/public/cases', payload: body });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toContain(429);
+    expect(codes.filter((c) => c === 201).length).toBeLessThanOrEqual(10);
+  });
+});

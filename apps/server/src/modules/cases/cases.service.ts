@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { CaseAction, CaseSource, CaseState, CoordSys, Edition, Role, TimeLimit } from '@cityloop/shared';
 import { TERMINAL_STATES } from '@cityloop/shared';
 import { sql } from 'kysely';
@@ -49,6 +50,18 @@ export interface CaseFilter {
 }
 
 const roleList = (auth: Auth) => auth.roles.map((r) => r.role);
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** Who files a public report: nobody logged in. */
+const PUBLIC_REPORTER: Auth = {
+  kind: 'session',
+  personId: null,
+  apiKeyId: null,
+  username: 'public',
+  name: '公众',
+  departmentId: null,
+  roles: [],
+};
 
 /** The city's calendar day of an instant, as YYYY-MM-DD. */
 function localDay(at: Date, timeZone: string): string {
@@ -69,8 +82,13 @@ export class CasesService {
   // --- intake ------------------------------------------------------------------------
 
   /** Files a report. A retry with the same idempotency key returns the same case (created=false). */
-  async report(auth: Auth, input: ReportInput): Promise<{ case: CaseRow & { duplicates?: unknown[] }; created: boolean }> {
-    const identity = auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
+  async report(
+    auth: Auth,
+    input: ReportInput,
+    opts: { publicTokenHash?: string } = {},
+  ): Promise<{ case: CaseRow & { duplicates?: unknown[] }; created: boolean }> {
+    const isPublic = opts.publicTokenHash !== undefined;
+    const identity = isPublic ? 'public' : auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
     const key = input.idempotencyKey ? `${identity}:${input.idempotencyKey}` : null;
     if (key) {
       const existing = await this.repo.idByIdempotencyKey(key);
@@ -78,7 +96,7 @@ export class CasesService {
     }
 
     const roles = roleList(auth);
-    const allowedSources = [...new Set(roles.flatMap((r) => SOURCES_BY_ROLE[r] ?? []))];
+    const allowedSources: CaseSource[] = isPublic ? ['public'] : [...new Set(roles.flatMap((r) => SOURCES_BY_ROLE[r] ?? []))];
     const source = input.source ?? allowedSources[0];
     if (!source || !allowedSources.includes(source)) {
       throw forbidden(`不能以 ${input.source ?? '?'} 渠道上报 / Your roles may report through: ${allowedSources.join(', ') || 'none'}`);
@@ -241,6 +259,7 @@ export class CasesService {
           reporterContact: input.reporterContact ?? null,
           apiKeyId: auth.apiKeyId,
           idempotencyKey: key,
+          publicTokenHash: opts.publicTokenHash ?? null,
         },
         tx.db,
       );
@@ -253,6 +272,36 @@ export class CasesService {
     if (id === null) throw new Error('case insert returned no id');
     const row = (await this.repo.get(id)) as CaseRow;
     return { case: { ...row, duplicates: await this.duplicatesOf(row) }, created: created !== null };
+  }
+
+  /**
+   * An anonymous report from the public channel. Returns the case number and a tracking
+   * token (shown once; only its hash is kept) to follow the case without an account.
+   */
+  async reportPublic(input: Omit<ReportInput, 'source' | 'selfHandled' | 'urgent' | 'componentCode'>) {
+    const token = crypto.randomBytes(18).toString('base64url');
+    const { case: c, created } = await this.report(PUBLIC_REPORTER, { ...input, source: 'public' }, { publicTokenHash: sha256(token) });
+    return { number: c.number, state: c.state, createdAt: c.createdAt, created, ...(created ? { token } : {}) };
+  }
+
+  /** What the public may see of a case it reported: status and milestones, no names or phone numbers. */
+  async publicStatus(number: string, token: string) {
+    const row = await this.ctx.db.selectFrom('caseFile').select(['id', 'publicTokenHash']).where('number', '=', number).executeTakeFirst();
+    if (!row?.publicTokenHash || row.publicTokenHash !== sha256(token)) {
+      throw notFound('case_not_found', `案卷 ${number} 不存在或查询码不正确 / No case ${number} with this tracking code`);
+    }
+    const c = (await this.repo.get(row.id)) as CaseRow;
+    const log = await this.repo.timeline(c.id);
+    return {
+      number: c.number,
+      state: c.state,
+      classCode: c.classCode,
+      description: c.description,
+      address: c.address,
+      createdAt: c.createdAt,
+      closedAt: c.closedAt,
+      milestones: log.filter((e) => e.phase !== 'supervise').map((e) => ({ action: e.action, phase: e.phase, at: e.endedAt })),
+    };
   }
 
   /** Open cases of the same class nearby (city setting duplicateRadiusM, default 50 m) or on the same component. */
