@@ -85,6 +85,9 @@ export async function openPGlite(dataDir: string | null): Promise<Database> {
 /** Connects to a PostgreSQL + PostGIS server. */
 export async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client dropped by the server (restart, failover, pg_terminate_backend) must not
+  // crash the process: the pool discards it and connects a new one on the next query.
+  pool.on('error', (err) => console.error(`PostgreSQL idle connection lost: ${err.message}`));
   // Surface a bad URL at boot rather than on the first request.
   const probe = await pool.connect();
   probe.release();
