@@ -24,6 +24,7 @@ import { casesRoutes } from './modules/cases/cases.routes.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
+import { mediaRoutes } from './modules/media/media.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
@@ -154,6 +155,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(calendarRoutes);
   await app.register(casesRoutes);
   await app.register(dispatchRoutes);
+  await app.register(mediaRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

@@ -8,6 +8,7 @@ import { CasesService } from './modules/cases/cases.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { DispatchService } from './modules/dispatch/dispatch.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
+import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
 import { AuditService } from './modules/system/audit.service.ts';
@@ -34,6 +35,7 @@ export interface Services {
   calendar: CalendarService;
   cases: CasesService;
   dispatch: DispatchService;
+  media: MediaService;
 }
 
 export function createContext(config: Config, database: Database): Context {
@@ -50,6 +52,7 @@ export function createContext(config: Config, database: Database): Context {
     calendar: new CalendarService(ctx),
     cases: new CasesService(ctx),
     dispatch: new DispatchService(ctx),
+    media: new MediaService(ctx),
   };
   return ctx;
 }

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers.ts';
+import type { Auth } from '../auth/auth.service.ts';
+import { photo } from '../media/media.fixtures.ts';
 
 /** The closed loop through the HTTP API with the demo accounts, on the small demo city. */
 describe('cases: the closed loop through the API', () => {
@@ -33,6 +35,15 @@ describe('cases: the closed loop through the API', () => {
   });
   afterAll(() => t.close());
 
+  /** Uploads a small real photo as `who` and returns its media id. */
+  const photoId = async (who: string) => {
+    const person = await t.ctx.db.selectFrom('person').select('id').where('username', '=', who).executeTakeFirstOrThrow();
+    const auth = await t.ctx.services.auth.loadPerson(person.id);
+    const [m] = await t.ctx.services.media.upload(auth as Auth, [
+      { filename: 'site.jpg', buffer: await photo('jpeg', { width: 64, height: 48 }) },
+    ]);
+    return (m as { id: string }).id;
+  };
   const report = (who: string, body: Record<string, unknown>) =>
     t.app.inject({
       method: 'POST',
@@ -74,7 +85,7 @@ describe('cases: the closed loop through the API', () => {
     expect(retry.json().id).toBe(c.id);
 
     await ok('acceptor', c.id, 'send_verify');
-    await ok('inspector', c.id, 'verify', { photos: ['before-1.jpg'] });
+    await ok('inspector', c.id, 'verify', { photos: [await photoId('inspector')] });
     await ok('shiftlead', c.id, 'register');
     const dispatched = await ok('dispatcher', c.id, 'dispatch', { departmentId: handlerDept });
     expect(dispatched).toMatchObject({ state: 'dispatched', departmentId: handlerDept });
@@ -84,14 +95,14 @@ describe('cases: the closed loop through the API', () => {
     const noPhoto = await act('handler', c.id, 'feedback', { note: '已清理' });
     expect(noPhoto.statusCode).toBe(422);
     expect(noPhoto.json().details.missing).toEqual(['photos']);
-    await ok('handler', c.id, 'feedback', { note: '已清理', photos: ['after-1.jpg'] });
+    await ok('handler', c.id, 'feedback', { note: '已清理', photos: [await photoId('handler')] });
     await ok('acceptor', c.id, 'send_check');
-    const rework = await ok('inspector', c.id, 'check_fail', { photos: ['check-1.jpg'], reason: '仍有垃圾' });
+    const rework = await ok('inspector', c.id, 'check_fail', { photos: [await photoId('inspector')], reason: '仍有垃圾' });
     expect(rework).toMatchObject({ state: 'dispatched', reworkCount: 1, departmentId: handlerDept });
     await ok('handler', c.id, 'sign');
-    await ok('handler', c.id, 'feedback', { note: '再次清理', photos: ['after-2.jpg'] });
+    await ok('handler', c.id, 'feedback', { note: '再次清理', photos: [await photoId('handler')] });
     await ok('acceptor', c.id, 'send_check');
-    await ok('inspector', c.id, 'check_pass', { photos: ['check-2.jpg'] });
+    await ok('inspector', c.id, 'check_pass', { photos: [await photoId('inspector')] });
     const closed = await ok('shiftlead', c.id, 'close', { archiveType: 'normal' });
     expect(closed).toMatchObject({ state: 'closed', archiveType: 'normal', phaseDeadline: null });
 
@@ -222,11 +233,11 @@ describe('cases: the closed loop through the API', () => {
     const c = (await report('inspector', { description: '占道经营' })).json();
     expect(c).toMatchObject({ workflow: 'flattened', state: 'dispatched', departmentId: handlerDept });
     await ok('handler', c.id, 'sign');
-    const fed = await ok('handler', c.id, 'feedback', { note: '已劝离', photos: ['after.jpg'] });
+    const fed = await ok('handler', c.id, 'feedback', { note: '已劝离', photos: [await photoId('handler')] });
     expect(fed.state).toBe('to_close');
     const back = await ok('shiftlead', c.id, 'close_reject', { reason: '照片不清' });
     expect(back).toMatchObject({ state: 'handling', reworkCount: 1 });
-    await ok('handler', c.id, 'feedback', { note: '补拍', photos: ['after-2.jpg'] });
+    await ok('handler', c.id, 'feedback', { note: '补拍', photos: [await photoId('handler')] });
     await ok('shiftlead', c.id, 'close', { archiveType: 'normal' });
     const log = await t.ctx.services.cases.repo.timeline(c.id);
     expect(log.map((e) => `${e.action}:${e.actorRole}`).slice(0, 3)).toEqual([
@@ -248,7 +259,11 @@ describe('cases: the closed loop through the API', () => {
   it('self-handled reports go to the acceptor for review and close without dispatch', async () => {
     const noPhotos = await report('inspector', { selfHandled: true });
     expect(noPhotos.statusCode).toBe(422);
-    const c = (await report('inspector', { selfHandled: true, photos: ['before.jpg', 'after.jpg'] })).json();
+    // Photos must be real uploads of this reporter.
+    const unknown = await report('inspector', { selfHandled: true, photos: ['0000', '1111'] });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().error).toBe('media_not_found');
+    const c = (await report('inspector', { selfHandled: true, photos: [await photoId('inspector'), await photoId('inspector')] })).json();
     expect(c.state).toBe('self_review');
     const closed = await ok('acceptor', c.id, 'self_approve');
     expect(closed).toMatchObject({ state: 'closed', departmentId: null });

@@ -223,6 +223,8 @@ export class CasesService {
       );
     }
     const clock = await this.clockFor(def, state, now, { disposalLimit, urgent, pauses: [] });
+    const photos = input.photos ?? [];
+    if (photos.length > 0) await this.ctx.services.media.assertUsable(auth, photos, null);
 
     const day = localDay(now, settings.timeZone);
     const created = await this.ctx.database.transaction(async (tx) => {
@@ -264,6 +266,16 @@ export class CasesService {
         tx.db,
       );
       if (id === null) return null;
+      if (photos.length > 0) {
+        // Photos join the case; EXIF place and time are compared with the report's and flagged.
+        await this.ctx.services.media.attach(photos, id, tx.db);
+        const checked = await this.ctx.services.media.compare(photos, { lng, lat, at: now }, tx.db);
+        const first = events[0] as NewEvent;
+        first.payload = {
+          ...first.payload,
+          photoFlags: checked.filter((r) => r.flags.length > 0).map((r) => ({ id: r.id, flags: r.flags })),
+        };
+      }
       for (const e of events) await this.repo.appendEvent(id, e, tx.db);
       return id;
     });
@@ -497,8 +509,12 @@ export class CasesService {
       payload: { ...payload, ...(input.archiveType ? { archiveType: input.archiveType } : {}) },
     };
 
+    const photos = input.photos ?? [];
+    if (photos.length > 0) await this.ctx.services.media.assertUsable(auth, photos, c.id);
+
     const ok = await this.ctx.database.transaction(async (tx) => {
       if (!(await this.repo.update(id, c.version, patch, tx.db))) return false;
+      if (photos.length > 0) await this.ctx.services.media.attach(photos, id, tx.db);
       await this.repo.appendEvent(id, event, tx.db);
       if (mergeInto) {
         // The target's log records the linked report; its phase clock is untouched.

@@ -34,6 +34,9 @@ const CHUNK = 50_000;
  * leaves the database as it was. The city settings are written after the commit.
  */
 export async function loadDemoCity(ctx: Context, opts: DemoOptions): Promise<DemoSummary> {
+  // The city's rules refer to the standards' classes and the holiday calendar: make sure they are there.
+  await ctx.services.taxonomy.seedStandards();
+  await ctx.services.calendar.seedNational();
   const started = performance.now();
   const log = opts.log ?? (() => {});
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;

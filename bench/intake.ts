@@ -1,0 +1,149 @@
+/**
+ * Intake end to end: reports/s through the real HTTP API (validate, locate, duplicate
+ * check, workflow, commit with the phase log) with concurrent clients, on PostgreSQL when
+ * DATABASE_URL or TEST_DATABASE_URL is set (a throwaway database), else on PGlite.
+ * Baseline in the same run: single-row INSERTs of a comparable row (point + jsonb + text)
+ * with the same concurrency, so the ratio can be read on a noisy machine.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { buildApp } from '../apps/server/src/app.ts';
+import { loadConfig } from '../apps/server/src/config.ts';
+import { createContext } from '../apps/server/src/context.ts';
+import { type Database, openPGlite, openPostgres } from '../apps/server/src/db/database.ts';
+import { migrate } from '../apps/server/src/db/migrate.ts';
+import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
+
+const REPORTS = Number(process.env.BENCH_REPORTS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+async function pool<T>(n: number, concurrency: number, task: (i: number) => Promise<T>): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t0 = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return latencies.sort((a, b) => a - b);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+async function run(database: Database, rawInsert: (i: number) => Promise<void>): Promise<Record<string, number>> {
+  const config = loadConfig({ CITYLOOP_LOG_LEVEL: 'silent', CITYLOOP_DATA_DIR: os.tmpdir() });
+  await migrate(database);
+  const ctx = createContext(config, database);
+  await loadDemoCity(ctx, { scale: Number(process.env.BENCH_SCALE ?? 1), seed: 20261122 });
+  const key = await ctx.services.auth.createApiKey({ name: 'bench', role: 'machine', departmentId: null }, null);
+  const points = (
+    await sql<{ lng: number; lat: number }>`
+      SELECT ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat
+      FROM region WHERE level = 'grid' AND valid_to IS NULL`.execute(ctx.db)
+  ).rows;
+  const classes = (
+    await ctx.db
+      .selectFrom('taxonomyClass')
+      .select('code')
+      .where('edition', '=', 'CJT214-2007')
+      .where('kind', '=', 'event')
+      .where('level', '=', 'minor')
+      .execute()
+  ).map((r) => r.code);
+
+  const app = await buildApp({ config, database, logger: false });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const report = async (i: number) => {
+      const p = points[i % points.length] as { lng: number; lat: number };
+      const res = await fetch(`${address}/api/cases`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key.key },
+        body: JSON.stringify({
+          source: 'iot',
+          kind: 'event',
+          classCode: classes[i % classes.length],
+          description: `传感器告警 #${i}`,
+          location: { lng: p.lng + ((i % 7) - 3) * 1e-5, lat: p.lat },
+          idempotencyKey: `bench-${i}-${crypto.randomBytes(4).toString('hex')}`,
+        }),
+      });
+      if (res.status !== 201) throw new Error(`report ${i}: ${res.status} ${await res.text()}`);
+    };
+    await pool(50, 4, report); // warm up
+    const t0 = performance.now();
+    const lat = await pool(REPORTS, CONCURRENCY, (i) => report(i + 50));
+    const reportsPerS = REPORTS / ((performance.now() - t0) / 1000);
+
+    const t1 = performance.now();
+    await pool(REPORTS, CONCURRENCY, rawInsert);
+    const rawPerS = REPORTS / ((performance.now() - t1) / 1000);
+    return {
+      reports_per_s: Math.round(reportsPerS),
+      raw_insert_per_s: Math.round(rawPerS),
+      ratio: round(reportsPerS / rawPerS, 3),
+      p50_ms: round(pct(lat, 50), 1),
+      p99_ms: round(pct(lat, 99), 1),
+      reports: REPORTS,
+      concurrency: CONCURRENCY,
+    };
+  } finally {
+    await app.close();
+  }
+}
+
+const RAW_TABLE = `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(),
+  description text, geom geometry(Point, 4326), payload jsonb)`;
+const RAW_INSERT = `INSERT INTO bench_raw (description, geom, payload) VALUES ($1, ST_SetSRID(ST_MakePoint($2, $3), 4326), $4)`;
+
+export default async function intake(): Promise<Record<string, number | string>> {
+  const url = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
+  if (url) {
+    const name = `cityloop_bench_${crypto.randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    const database = await openPostgres(u.toString(), CONCURRENCY);
+    const raw = new pg.Pool({ connectionString: u.toString(), max: CONCURRENCY });
+    try {
+      await database.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+      await database.exec(RAW_TABLE);
+      const out = await run(database, async (i) => {
+        await raw.query(RAW_INSERT, [`row ${i}`, 111.3 + i * 1e-6, 30.7, JSON.stringify({ i })]);
+      });
+      return { database: 'postgres', ...out };
+    } finally {
+      await raw.end();
+      await database.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await admin.end();
+    }
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-bench-intake-'));
+  const database = await openPGlite(dir);
+  try {
+    await migrate(database);
+    await database.exec(RAW_TABLE);
+    const out = await run(database, async (i) => {
+      await sql`INSERT INTO bench_raw (description, geom, payload) VALUES (${`row ${i}`}, ST_SetSRID(ST_MakePoint(${111.3 + i * 1e-6}, 30.7), 4326), ${JSON.stringify({ i })}::jsonb)`.execute(
+        database.db,
+      );
+    });
+    return { database: 'pglite', ...out };
+  } finally {
+    await database.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
