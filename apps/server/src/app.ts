@@ -26,6 +26,7 @@ import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
+import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { taxonomyRoutes } from './modules/taxonomy/taxonomy.routes.ts';
@@ -156,6 +157,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(casesRoutes);
   await app.register(dispatchRoutes);
   await app.register(mediaRoutes);
+  await app.register(realtimeRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

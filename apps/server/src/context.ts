@@ -10,6 +10,7 @@ import { DispatchService } from './modules/dispatch/dispatch.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
+import { RealtimeService } from './modules/realtime/realtime.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
 import { AuditService } from './modules/system/audit.service.ts';
 import { SettingsService } from './modules/system/settings.service.ts';
@@ -36,6 +37,7 @@ export interface Services {
   cases: CasesService;
   dispatch: DispatchService;
   media: MediaService;
+  realtime: RealtimeService;
 }
 
 export function createContext(config: Config, database: Database): Context {
@@ -53,6 +55,7 @@ export function createContext(config: Config, database: Database): Context {
     cases: new CasesService(ctx),
     dispatch: new DispatchService(ctx),
     media: new MediaService(ctx),
+    realtime: new RealtimeService(ctx),
   };
   return ctx;
 }

@@ -6,6 +6,7 @@ import { createContext } from './context.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { currentVersion, migrate } from './db/migrate.ts';
 import { loadDemoCity } from './modules/demo/demo.service.ts';
+import { startSweeper } from './modules/realtime/realtime.sweep.ts';
 
 const USAGE = `cityloop — 数字化城市管理信息系统
 
@@ -72,7 +73,10 @@ async function serve(config: Config) {
   }
   await ensureAdmin(config, database);
   const app = await buildApp({ config, database });
+  // Deadline lights (80 % yellow, 100 % red) for open cases, once a minute.
+  const stopSweeper = startSweeper(app.ctx, 60_000, { onError: (err) => app.log.error({ err }, 'deadline sweep failed') });
   const close = async () => {
+    await stopSweeper();
     await app.close();
     await database.close();
     process.exit(0);

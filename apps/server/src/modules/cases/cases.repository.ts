@@ -35,6 +35,7 @@ export interface CaseRow {
   selfHandled: boolean;
   reporterId: number | null;
   reporterContact: unknown;
+  apiKeyId: number | null;
   reworkCount: number;
   postponeCount: number;
   returnCount: number;
@@ -52,7 +53,7 @@ const CASE_COLUMNS = sql`c.id, c.number, c.source, c.workflow, c.kind, c.edition
   c.description, c.address, ST_X(c.geom) AS lng, ST_Y(c.geom) AS lat, c.grid_id, c.community_id, c.street_id,
   c.district_id, c.component_id, c.state, c.phase, c.phase_started_at, c.phase_deadline, c.department_id,
   c.disposal_limit, c.disposal_started_at, c.disposal_deadline, c.paused_since, c.pauses, c.pending_request,
-  c.self_handled, c.reporter_id, c.reporter_contact, c.rework_count, c.postpone_count, c.return_count,
+  c.self_handled, c.reporter_id, c.reporter_contact, c.api_key_id, c.rework_count, c.postpone_count, c.return_count,
   c.supervise_count, c.archive_type, c.closed_at, c.merged_into_id, c.version, c.created_at, c.updated_at`;
 
 export interface NewEvent {

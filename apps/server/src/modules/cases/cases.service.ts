@@ -277,6 +277,22 @@ export class CasesService {
         };
       }
       for (const e of events) await this.repo.appendEvent(id, e, tx.db);
+      // Consoles and the big screen hear of it on commit, never on rollback.
+      await this.ctx.services.realtime.publishInTx(tx.db, {
+        type: 'case.created',
+        caseId: id,
+        state,
+        phase: def.states[state]?.phase ?? 'receive',
+        departmentId,
+        districtId: located.district?.id ?? null,
+        streetId: located.street?.id ?? null,
+        communityId: located.community?.id ?? null,
+        gridId: located.grid.id,
+        reporterId: auth.personId,
+        apiKeyId: auth.apiKeyId,
+        urgent,
+        at: now,
+      });
       return id;
     });
     // Lost a race with a retry of the same report: return the one that won.
@@ -535,6 +551,21 @@ export class CasesService {
           tx.db,
         );
       }
+      await this.ctx.services.realtime.publishInTx(tx.db, {
+        type: 'case.updated',
+        caseId: id,
+        state: to,
+        phase: (patch.phase as string | undefined) ?? c.phase,
+        departmentId: 'departmentId' in patch ? (patch.departmentId as number | null) : c.departmentId,
+        districtId: c.districtId,
+        streetId: c.streetId,
+        communityId: c.communityId,
+        gridId: c.gridId,
+        reporterId: c.reporterId,
+        apiKeyId: c.apiKeyId,
+        urgent: c.urgent,
+        at: now,
+      });
       return true;
     });
     if (!ok) {

@@ -1,0 +1,230 @@
+import type { TimeLimit, TimeType } from '@cityloop/shared';
+import { TERMINAL_STATES } from '@cityloop/shared';
+import { sql } from 'kysely';
+import type { Context } from '../../context.ts';
+import { elapsed, type Interval, lightOf } from '../calendar/calendar.math.ts';
+import { WORKFLOW_DEFS } from '../workflow/workflow.definitions.ts';
+import { type PublishInput, realtimeOf } from './realtime.service.ts';
+
+/** Advisory lock key of the sweep: one process sweeps at a time, the others skip. */
+export const SWEEP_LOCK = 7240091;
+
+export interface SweepResult {
+  /** Another process held the sweep lock: nothing was done. */
+  skipped: boolean;
+  /** Open cases whose clock was evaluated. */
+  checked: number;
+  /** Cases newly marked yellow / red (and announced). */
+  yellow: number;
+  red: number;
+  /** Whole sweep, and the part inside the write transaction (on PGlite: the connection held). */
+  ms: number;
+  writeMs: number;
+}
+
+interface Candidate {
+  id: number;
+  workflow: string;
+  state: string;
+  phase: string;
+  urgent: boolean;
+  phaseStartedAt: Date;
+  phaseDeadline: Date;
+  disposalStartedAt: Date | null;
+  disposalDeadline: Date | null;
+  disposalLimit: TimeLimit | null;
+  pauses: Array<{ start: string; end: string }>;
+  light: 'green' | 'yellow' | 'red' | null;
+  lightStartedAt: Date | null;
+  lightDeadline: Date | null;
+}
+
+const RANK = { green: 0, yellow: 1, red: 2 } as const;
+const same = (a: Date | null, b: Date | null) => (a === null || b === null ? a === b : new Date(a).getTime() === new Date(b).getTime());
+
+/**
+ * Which clock the current phase deadline runs on: the disposal clock (from dispatch, pauses
+ * excluded, on the class's time type) or the phase's own limit (work time; urgent cases on
+ * the continuous clock) — the same choice the cases module makes when it sets the deadline.
+ */
+function clockOf(c: Candidate): { start: Date; timeType: TimeType; pauses: Interval[] } {
+  const def = WORKFLOW_DEFS[c.workflow as keyof typeof WORKFLOW_DEFS];
+  const limit = def?.states[c.state as keyof typeof def.states]?.limit;
+  if (limit === 'disposal' && c.disposalStartedAt) {
+    return {
+      start: new Date(c.disposalStartedAt),
+      timeType: c.urgent ? 'urgent' : (c.disposalLimit?.timeType ?? 'work'),
+      pauses: (c.pauses ?? []).map((p) => ({ start: new Date(p.start), end: new Date(p.end) })),
+    };
+  }
+  const timeType: TimeType = c.urgent ? 'urgent' : limit && typeof limit === 'object' ? limit.timeType : 'work';
+  return { start: new Date(c.phaseStartedAt), timeType, pauses: [] };
+}
+
+/**
+ * Marks open cases whose current phase crossed 80 % (yellow, 黄灯) or 100 % (red, 红灯) of its
+ * limit since they were last marked, and announces them as case.warning / case.overdue.
+ *
+ * The ratio is counted time used / counted time allowed on the working calendar, measured
+ * against the stored phase deadline (which already includes pauses and approved extensions),
+ * so it agrees with the calendar's status(). Suspended cases (挂账) are skipped: their clock stands.
+ * Idempotent and safe with several processes: the marks are written in short transactions under
+ * a transaction-scoped advisory lock (a concurrent sweep skips its round), and the conditional upsert only steps a
+ * light up on the clock that was measured, so the same crossing is never marked or announced twice.
+ */
+export async function sweepDeadlines(ctx: Context, now: Date = new Date()): Promise<SweepResult> {
+  const t0 = performance.now();
+  const realtime = realtimeOf(ctx);
+  // Read and compute outside any transaction: on PGlite a transaction holds the only
+  // connection, so it is kept to the writes (a few ms) rather than the whole sweep.
+  const cal = await ctx.services.calendar.load();
+  const { rows } = await sql<Candidate>`
+    SELECT c.id, c.workflow, c.state, c.phase, c.urgent, c.phase_started_at, c.phase_deadline,
+           c.disposal_started_at, c.disposal_deadline, c.disposal_limit, c.pauses,
+           l.light, l.phase_started_at AS light_started_at, l.deadline AS light_deadline
+    FROM case_file c
+    LEFT JOIN case_light l ON l.case_id = c.id
+    WHERE c.phase_deadline IS NOT NULL
+      AND c.paused_since IS NULL
+      AND c.state <> ALL(${[...TERMINAL_STATES]}::text[])
+      AND (l.case_id IS NULL OR l.light <> 'red'
+           OR l.phase_started_at <> c.phase_started_at OR l.deadline <> c.phase_deadline)`.execute(ctx.db);
+
+  const marks: Array<{ id: number; light: 'yellow' | 'red'; ratio: number; started: Date; deadline: Date }> = [];
+  for (const c of rows) {
+    const deadline = new Date(c.phaseDeadline);
+    const clock = clockOf(c);
+    const allowed = elapsed(clock.start, deadline, clock.timeType, cal, clock.pauses);
+    const used = elapsed(clock.start, now, clock.timeType, cal, clock.pauses);
+    let ratio = allowed > 0 ? used / allowed : now >= deadline ? 1 : 0;
+    // At or past the deadline is red whatever the counted time says (e.g. a deadline at close of day).
+    if (now.getTime() >= deadline.getTime()) ratio = Math.max(1, ratio);
+    const light = lightOf(ratio);
+    if (light === 'green') continue;
+    const sameClock = c.light !== null && same(c.lightStartedAt, c.phaseStartedAt) && same(c.lightDeadline, c.phaseDeadline);
+    const current = sameClock ? (c.light ?? 'green') : 'green';
+    if (RANK[light] > RANK[current]) {
+      marks.push({ id: c.id, light, ratio: Number.isFinite(ratio) ? ratio : 1e9, started: c.phaseStartedAt, deadline });
+    }
+  }
+  if (marks.length === 0) return { skipped: false, checked: rows.length, yellow: 0, red: 0, ms: performance.now() - t0, writeMs: 0 };
+  const w0 = performance.now();
+
+  // Chunks of 500, one short transaction each (PGlite serves other requests in between).
+  const result = { skipped: false, yellow: 0, red: 0 };
+  for (let i = 0; i < marks.length && !result.skipped; i += 500) {
+    const chunk = marks.slice(i, i + 500);
+    await ctx.database.transaction(async (tx) => {
+      // One process writes at a time; a concurrent sweep skips this round.
+      const lock = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS ok`.execute(tx.db);
+      if (!lock.rows[0]?.ok) {
+        result.skipped = true;
+        return;
+      }
+      // Only if the case is still on the clock that was measured, and only a step up (the claim):
+      // marking the same crossing twice is impossible even without the lock.
+      const written = await sql<WrittenMark>`
+        INSERT INTO case_light (case_id, light, phase, phase_started_at, deadline, ratio, at)
+        SELECT c.id, m.light, c.phase, c.phase_started_at, c.phase_deadline, m.ratio, ${now}::timestamptz
+        FROM unnest(${chunk.map((m) => m.id)}::bigint[], ${chunk.map((m) => m.light)}::text[], ${chunk.map((m) => m.ratio)}::float8[],
+                    ${chunk.map((m) => new Date(m.started).toISOString())}::timestamptz[],
+                    ${chunk.map((m) => m.deadline.toISOString())}::timestamptz[]) AS m(id, light, ratio, started, deadline)
+        JOIN case_file c ON c.id = m.id AND c.paused_since IS NULL
+          AND date_trunc('milliseconds', c.phase_started_at) = m.started
+          AND date_trunc('milliseconds', c.phase_deadline) = m.deadline
+        ON CONFLICT (case_id) DO UPDATE SET light = excluded.light, phase = excluded.phase,
+          phase_started_at = excluded.phase_started_at, deadline = excluded.deadline, ratio = excluded.ratio, at = excluded.at
+        WHERE case_light.phase_started_at <> excluded.phase_started_at
+           OR case_light.deadline <> excluded.deadline
+           OR case_light.light = 'green'
+           OR (case_light.light = 'yellow' AND excluded.light = 'red')
+        RETURNING case_id, light`.execute(tx.db);
+      const ids = written.rows.map((w) => Number(w.caseId));
+      if (ids.length === 0) return;
+      const cases = await sql<CaseFacts>`
+        SELECT id, state, phase, urgent, phase_deadline, department_id, district_id, street_id, community_id, grid_id,
+               reporter_id, api_key_id
+        FROM case_file WHERE id = ANY(${ids}::bigint[])`.execute(tx.db);
+      const lightOfCase = new Map(written.rows.map((w) => [Number(w.caseId), w.light]));
+      const events: PublishInput[] = cases.rows.map((c) => {
+        const light = lightOfCase.get(Number(c.id)) as 'yellow' | 'red';
+        return {
+          type: light === 'red' ? 'case.overdue' : 'case.warning',
+          caseId: Number(c.id),
+          state: c.state,
+          phase: c.phase,
+          departmentId: c.departmentId,
+          districtId: c.districtId,
+          streetId: c.streetId,
+          communityId: c.communityId,
+          gridId: c.gridId,
+          reporterId: c.reporterId,
+          apiKeyId: c.apiKeyId,
+          urgent: c.urgent,
+          light,
+          deadline: new Date(c.phaseDeadline).toISOString(),
+          at: now,
+        };
+      });
+      await realtime.publishInTx(tx.db, events);
+      for (const e of events) result[e.type === 'case.overdue' ? 'red' : 'yellow']++;
+    });
+  }
+  const writeMs = performance.now() - w0;
+  return { ...result, checked: rows.length, ms: performance.now() - t0, writeMs };
+}
+
+interface WrittenMark {
+  caseId: number;
+  light: string;
+}
+
+interface CaseFacts {
+  id: number;
+  state: string;
+  phase: string;
+  urgent: boolean;
+  phaseDeadline: Date;
+  departmentId: number | null;
+  districtId: number | null;
+  streetId: number | null;
+  communityId: number | null;
+  gridId: number | null;
+  reporterId: number | null;
+  apiKeyId: number | null;
+}
+
+/**
+ * Sweeps every `intervalMs` (no overlap: the next run is scheduled when one ends). Returns
+ * the stop function, which waits for a sweep in progress.
+ */
+export function startSweeper(
+  ctx: Context,
+  intervalMs = 60_000,
+  opts: { onError?: (err: unknown) => void; onSweep?: (r: SweepResult) => void } = {},
+): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  const run = () => {
+    timer = null;
+    if (stopped) return;
+    running = sweepDeadlines(ctx)
+      .then((r) => opts.onSweep?.(r))
+      .catch((err) => opts.onError?.(err))
+      .finally(() => {
+        running = null;
+        if (!stopped) {
+          timer = setTimeout(run, intervalMs);
+          timer.unref();
+        }
+      });
+  };
+  timer = setTimeout(run, Math.min(intervalMs, 1_000));
+  timer.unref();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+  };
+}
