@@ -30,6 +30,7 @@ import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { taxonomyRoutes } from './modules/taxonomy/taxonomy.routes.ts';
+import { workflowRoutes } from './modules/workflow/workflow.routes.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -155,6 +156,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(geocodeRoutes);
   await app.register(calendarRoutes);
   await app.register(casesRoutes);
+  await app.register(workflowRoutes);
   await app.register(dispatchRoutes);
   await app.register(mediaRoutes);
   await app.register(realtimeRoutes);

@@ -226,10 +226,20 @@ describe('cases: the closed loop through the API', () => {
       { name: '测试规则', edition: 'CJT214-2007', kind: 'event', classCode: eventClass, departmentId: handlerDept, priority: 10 },
       null,
     );
-    await t.ctx.db
-      .insertInto('workflowBinding')
-      .values({ edition: 'CJT214-2007', kind: 'event', classCode: eventClass, districtId: null, workflow: 'flattened' })
-      .execute();
+    const bind = await t.app.inject({
+      method: 'POST',
+      url: '/api/workflows/bindings',
+      headers: { cookie: cookie.admin as string },
+      payload: { edition: 'CJT214-2007', kind: 'event', classCode: eventClass, workflow: 'flattened' },
+    });
+    expect(bind.statusCode).toBe(201);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/workflows/bindings',
+      headers: { cookie: cookie.admin as string },
+      payload: { edition: 'CJT214-2007', kind: 'event', classCode: eventClass, workflow: 'standard' },
+    });
+    expect(again.statusCode).toBe(409);
     const c = (await report('inspector', { description: '占道经营' })).json();
     expect(c).toMatchObject({ workflow: 'flattened', state: 'dispatched', departmentId: handlerDept });
     await ok('handler', c.id, 'sign');
@@ -253,7 +263,31 @@ describe('cases: the closed loop through the API', () => {
       headers: { cookie: cookie.dispatcher as string },
     });
     expect(suggestion.json()).toMatchObject({ kind: 'department', department: { id: handlerDept }, rule: { id: rule.id } });
-    await t.ctx.db.deleteFrom('workflowBinding').execute();
+    // Unbinding affects new cases only: this one stays flattened.
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/workflows/bindings/${bind.json().id}`,
+      headers: { cookie: cookie.admin as string },
+    });
+    expect(del.statusCode).toBe(204);
+    expect((await t.ctx.services.cases.repo.get(c.id))?.workflow).toBe('flattened');
+    expect((await report('inspector', { description: '再次上报' })).json().workflow).toBe('standard');
+  });
+
+  it('puts urgent cases on the continuous clock and first in the queue', async () => {
+    const before = Date.now();
+    const c = (await report('inspector', { description: '井盖缺失，行人危险', urgent: true })).json();
+    expect(c.urgent).toBe(true);
+    // 受理 has 30 minutes; urgent counts them continuously, nights and holidays included.
+    const minutes = (new Date(c.phaseDeadline).getTime() - before) / 60_000;
+    expect(minutes).toBeGreaterThan(29);
+    expect(minutes).toBeLessThan(31);
+    const todo = (
+      await t.app.inject({ method: 'GET', url: '/api/cases?queue=todo&limit=5', headers: { cookie: cookie.acceptor as string } })
+    ).json();
+    expect(todo.items[0]).toMatchObject({ id: c.id, urgent: true });
+    const log = await t.ctx.services.cases.repo.timeline(c.id);
+    expect(log).toHaveLength(1);
   });
 
   it('self-handled reports go to the acceptor for review and close without dispatch', async () => {

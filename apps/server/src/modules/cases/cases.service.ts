@@ -332,6 +332,57 @@ export class CasesService {
     };
   }
 
+  /**
+   * Binds a class (minor, 2-digit major, or null = every class of the kind) in a district
+   * (or city-wide) to a workflow. Applies to new cases only; cases keep the workflow they started in.
+   */
+  async bindWorkflow(
+    b: {
+      edition: string;
+      kind: 'component' | 'event';
+      classCode: string | null;
+      districtId: number | null;
+      workflow: 'standard' | 'flattened';
+    },
+    actorId: number | null,
+  ) {
+    if (b.classCode && b.classCode.length > 2 && !(await this.ctx.services.taxonomy.getClass(b.edition as Edition, b.kind, b.classCode))) {
+      throw unprocessable('class_not_found', `分类 ${b.classCode} 不存在 / Class ${b.classCode} does not exist`);
+    }
+    if (b.districtId) {
+      const d = await this.ctx.db
+        .selectFrom('region')
+        .select('level')
+        .where('id', '=', b.districtId)
+        .where('validTo', 'is', null)
+        .executeTakeFirst();
+      if (d?.level !== 'district')
+        throw unprocessable('district_not_found', `区 ${b.districtId} 不存在 / District ${b.districtId} is not a current district`);
+    }
+    const existing = await this.ctx.db
+      .selectFrom('workflowBinding')
+      .select('id')
+      .where('edition', '=', b.edition)
+      .where('kind', '=', b.kind)
+      .where((eb) => (b.classCode ? eb('classCode', '=', b.classCode) : eb('classCode', 'is', null)))
+      .where((eb) => (b.districtId ? eb('districtId', '=', b.districtId) : eb('districtId', 'is', null)))
+      .executeTakeFirst();
+    if (existing)
+      throw conflict(
+        'workflow_binding_exists',
+        `已有相同范围的绑定 #${existing.id} / A binding for this class and district exists (#${existing.id})`,
+      );
+    const row = await this.ctx.db.insertInto('workflowBinding').values(b).returningAll().executeTakeFirstOrThrow();
+    await this.ctx.services.audit.record({ actorId, action: 'workflow.bind', entity: 'workflow_binding', entityId: row.id, after: row });
+    return row;
+  }
+
+  async unbindWorkflow(id: number, actorId: number | null) {
+    const row = await this.ctx.db.deleteFrom('workflowBinding').where('id', '=', id).returningAll().executeTakeFirst();
+    if (!row) throw notFound('workflow_binding_not_found', `绑定 ${id} 不存在 / Binding ${id} does not exist`);
+    await this.ctx.services.audit.record({ actorId, action: 'workflow.unbind', entity: 'workflow_binding', entityId: id, before: row });
+  }
+
   /** Open cases of the same class nearby (city setting duplicateRadiusM, default 50 m) or on the same component. */
   async duplicatesOf(c: CaseRow) {
     if (TERMINAL_STATES.includes(c.state as CaseState)) return [];
