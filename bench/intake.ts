@@ -117,6 +117,7 @@ export default async function intake(): Promise<Record<string, number | string>>
     u.pathname = `/${name}`;
     const database = await openPostgres(u.toString(), CONCURRENCY);
     const raw = new pg.Pool({ connectionString: u.toString(), max: CONCURRENCY });
+    raw.on('error', (err) => console.error(`baseline pool: ${err.message}`));
     try {
       await database.exec('CREATE EXTENSION IF NOT EXISTS postgis');
       await database.exec(RAW_TABLE);
