@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEMO_PASSWORD, type Role } from '@cityloop/shared';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.ts';
@@ -122,3 +123,26 @@ export async function createTestContext(opts: { empty?: boolean } = {}): Promise
 }
 
 export type { Role };
+
+/**
+ * What case tests on the demo city need: a point inside the demo inspector's beat (so
+ * 核实/核查 are theirs), the handler's department, and the first CJ/T 214 event minor class.
+ */
+export async function demoCaseFixtures(
+  db: Context['db'],
+): Promise<{ point: { lng: number; lat: number }; handlerDept: number; eventClass: string }> {
+  const res = await sql<{ lng: number; lat: number }>`
+    SELECT ST_X(ST_PointOnSurface(r.geom)) AS lng, ST_Y(ST_PointOnSurface(r.geom)) AS lat
+    FROM beat b JOIN person p ON p.id = b.inspector_id JOIN beat_grid bg ON bg.beat_id = b.id JOIN region r ON r.id = bg.grid_id
+    WHERE p.username = 'inspector' ORDER BY r.code LIMIT 1`.execute(db);
+  const handler = await db.selectFrom('person').select('departmentId').where('username', '=', 'handler').executeTakeFirstOrThrow();
+  const cls = await db
+    .selectFrom('taxonomyClass')
+    .select('code')
+    .where('edition', '=', 'CJT214-2007')
+    .where('kind', '=', 'event')
+    .where('level', '=', 'minor')
+    .orderBy('code')
+    .executeTakeFirstOrThrow();
+  return { point: res.rows[0] as { lng: number; lat: number }, handlerDept: handler.departmentId as number, eventClass: cls.code };
+}

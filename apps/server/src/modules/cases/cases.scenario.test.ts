@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/helpers.ts';
+import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { photo } from '../media/media.fixtures.ts';
 
@@ -15,23 +15,7 @@ describe('cases: the closed loop through the API', () => {
   beforeAll(async () => {
     t = await createTestApp();
     for (const u of ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'inspector', 'leader', 'admin']) cookie[u] = await t.login(u);
-    // A point inside the demo inspector's beat, so 核实/核查 are theirs to do.
-    const res = await sql<{ lng: number; lat: number }>`
-      SELECT ST_X(ST_PointOnSurface(r.geom)) AS lng, ST_Y(ST_PointOnSurface(r.geom)) AS lat
-      FROM beat b JOIN person p ON p.id = b.inspector_id JOIN beat_grid bg ON bg.beat_id = b.id JOIN region r ON r.id = bg.grid_id
-      WHERE p.username = 'inspector' ORDER BY r.code LIMIT 1`.execute(t.ctx.db);
-    point = res.rows[0] as { lng: number; lat: number };
-    handlerDept = (await t.ctx.db.selectFrom('person').select('departmentId').where('username', '=', 'handler').executeTakeFirstOrThrow())
-      .departmentId as number;
-    const cls = await t.ctx.db
-      .selectFrom('taxonomyClass')
-      .select('code')
-      .where('edition', '=', 'CJT214-2007')
-      .where('kind', '=', 'event')
-      .where('level', '=', 'minor')
-      .orderBy('code')
-      .executeTakeFirstOrThrow();
-    eventClass = cls.code;
+    ({ point, handlerDept, eventClass } = await demoCaseFixtures(t.ctx.db));
   });
   afterAll(() => t.close());
 

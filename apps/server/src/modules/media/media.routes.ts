@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { App } from '../../app.ts';
 import { AppError, badRequest } from '../../errors.ts';
 import { Nullable } from '../../lib/schema.ts';
-import type { Claim, MediaService, UploadFile } from './media.service.ts';
+import type { Claim, UploadFile } from './media.service.ts';
 import { mediaTooLarge } from './media.service.ts';
 
 const MediaItem = Type.Object({

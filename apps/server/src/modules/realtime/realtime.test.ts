@@ -2,7 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase, testConfig, testDbKind, withDatabaseName } from '../../../test/helpers.ts';
+import {
+  createTestDatabase,
+  demoCaseFixtures,
+  type TestDatabase,
+  testConfig,
+  testDbKind,
+  withDatabaseName,
+} from '../../../test/helpers.ts';
 import { buildApp } from '../../app.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { realtimeRoutes } from './realtime.routes.ts';
@@ -155,23 +162,7 @@ describe('realtime: SSE, publish and the deadline sweep', () => {
       const set = res.headers['set-cookie'];
       cookies[u] = String(Array.isArray(set) ? set[0] : set).split(';')[0] as string;
     }
-    const res = await sql<{ lng: number; lat: number }>`
-      SELECT ST_X(ST_PointOnSurface(r.geom)) AS lng, ST_Y(ST_PointOnSurface(r.geom)) AS lat
-      FROM beat b JOIN person p ON p.id = b.inspector_id JOIN beat_grid bg ON bg.beat_id = b.id JOIN region r ON r.id = bg.grid_id
-      WHERE p.username = 'inspector' ORDER BY r.code LIMIT 1`.execute(app.ctx.db);
-    point = res.rows[0] as { lng: number; lat: number };
-    handlerDept = (await app.ctx.db.selectFrom('person').select('departmentId').where('username', '=', 'handler').executeTakeFirstOrThrow())
-      .departmentId as number;
-    eventClass = (
-      await app.ctx.db
-        .selectFrom('taxonomyClass')
-        .select('code')
-        .where('edition', '=', 'CJT214-2007')
-        .where('kind', '=', 'event')
-        .where('level', '=', 'minor')
-        .orderBy('code')
-        .executeTakeFirstOrThrow()
-    ).code;
+    ({ point, handlerDept, eventClass } = await demoCaseFixtures(app.ctx.db));
   });
   afterAll(async () => {
     const t0 = Date.now();
