@@ -146,3 +146,19 @@ export async function demoCaseFixtures(
     .executeTakeFirstOrThrow();
   return { point: res.rows[0] as { lng: number; lat: number }, handlerDept: handler.departmentId as number, eventClass: cls.code };
 }
+
+/** A GeoJSON Polygon for the rectangle [x0, y0]–[x1, y1] (lng/lat), closed counter-clockwise. */
+export function rectangle(x0: number, y0: number, x1: number, y1: number) {
+  return {
+    type: 'Polygon' as const,
+    coordinates: [
+      [
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+        [x0, y0],
+      ],
+    ],
+  };
+}

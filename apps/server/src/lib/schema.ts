@@ -49,3 +49,10 @@ export const IdParam = Strict({ id: Type.Integer({ minimum: 1 }) });
 /** A timestamp: Date objects from the database are serialised as ISO 8601 strings. */
 export const DateTime = (opts: { description?: string } = {}) =>
   Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', ...opts });
+
+/** One of a fixed list of strings (an enum as a union of literals, so types narrow). */
+export const OneOf = <T extends string>(values: readonly T[], opts: { description?: string } = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    opts,
+  );

@@ -2,10 +2,9 @@ import { ARCHIVE_TYPES, CASE_ACTIONS, CASE_SOURCES, CASE_STATES, EDITIONS, SEVER
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { AppError } from '../../errors.ts';
-import { IdParam, LngLatQuery, Strict } from '../../lib/schema.ts';
+import { IdParam, LngLatQuery, OneOf, Strict } from '../../lib/schema.ts';
 import type { Auth } from '../auth/auth.service.ts';
 
-const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 /** A reporter's optional contact; never shown publicly. */
 const Contact = Strict({
   name: Type.Optional(Type.String({ maxLength: 50 })),
@@ -14,11 +13,11 @@ const Contact = Strict({
 const PhotoRefs = Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 20 });
 
 const ReportBody = Strict({
-  source: Type.Optional(lit(CASE_SOURCES)),
-  kind: lit(['component', 'event'] as const),
-  edition: Type.Optional(lit(EDITIONS)),
+  source: Type.Optional(OneOf(CASE_SOURCES)),
+  kind: OneOf(['component', 'event'] as const),
+  edition: Type.Optional(OneOf(EDITIONS)),
   classCode: Type.String({ pattern: '^\\d{4,9}$' }),
-  severity: Type.Optional(lit(SEVERITIES)),
+  severity: Type.Optional(OneOf(SEVERITIES)),
   urgent: Type.Optional(Type.Boolean()),
   description: Type.String({ minLength: 1, maxLength: 2000 }),
   location: Type.Optional(Strict(LngLatQuery)),
@@ -36,8 +35,8 @@ const ActionBody = Strict({
   note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
   departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
   photos: Type.Optional(PhotoRefs),
-  archiveType: Type.Optional(lit(ARCHIVE_TYPES)),
-  extension: Type.Optional(Strict({ value: Type.Integer({ minimum: 1, maximum: 365 }), unit: lit(['minute', 'hour', 'day'] as const) })),
+  archiveType: Type.Optional(OneOf(ARCHIVE_TYPES)),
+  extension: Type.Optional(Strict({ value: Type.Integer({ minimum: 1, maximum: 365 }), unit: OneOf(['minute', 'hour', 'day'] as const) })),
   intoCaseId: Type.Optional(Type.Integer({ minimum: 1, description: 'merge: the case this report duplicates' })),
 });
 
@@ -59,7 +58,7 @@ export async function casesRoutes(app: App) {
       tags: ['public'],
       summary: 'Report a problem without an account (rate-limited); returns the case number and a tracking code, once',
       body: Strict({
-        kind: lit(['component', 'event'] as const),
+        kind: OneOf(['component', 'event'] as const),
         classCode: Type.String({ pattern: '^\\d{4,9}$' }),
         description: Type.String({ minLength: 1, maxLength: 1000 }),
         location: Type.Optional(Strict(LngLatQuery)),
@@ -112,12 +111,12 @@ export async function casesRoutes(app: App) {
       tags: ['cases'],
       summary: 'Cases in scope: queue todo (waiting on my roles), done (I acted), or all; urgent first, then nearest deadline',
       querystring: Strict({
-        queue: Type.Optional(lit(['todo', 'done', 'all'] as const)),
-        state: Type.Optional(lit(CASE_STATES)),
+        queue: Type.Optional(OneOf(['todo', 'done', 'all'] as const)),
+        state: Type.Optional(OneOf(CASE_STATES)),
         classCode: Type.Optional(Type.String({ pattern: '^\\d{2,9}$' })),
         districtId: Type.Optional(Type.Integer({ minimum: 1 })),
         departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
-        source: Type.Optional(lit(CASE_SOURCES)),
+        source: Type.Optional(OneOf(CASE_SOURCES)),
         overdue: Type.Optional(Type.Boolean()),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
         from: Type.Optional(Type.String({ format: 'date-time' })),
@@ -158,7 +157,7 @@ export async function casesRoutes(app: App) {
       summary: 'Take a workflow action (409 with the allowed actions when impossible; 422 naming missing input)',
       params: Strict({
         id: Type.Integer({ minimum: 1 }),
-        action: lit(CASE_ACTIONS.filter((a) => !['report', 'auto_register', 'auto_dispatch'].includes(a))),
+        action: OneOf(CASE_ACTIONS.filter((a) => !['report', 'auto_register', 'auto_dispatch'].includes(a))),
       }),
       body: ActionBody,
     },

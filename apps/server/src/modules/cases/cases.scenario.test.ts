@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
 import type { Auth } from '../auth/auth.service.ts';
@@ -358,18 +357,8 @@ describe('cases: the public channel', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const res = await sql<{ lng: number; lat: number }>`
-      SELECT ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat FROM region
-      WHERE level = 'grid' AND valid_to IS NULL ORDER BY code LIMIT 1`.execute(t.ctx.db);
-    const cls = await t.ctx.db
-      .selectFrom('taxonomyClass')
-      .select('code')
-      .where('edition', '=', 'CJT214-2007')
-      .where('kind', '=', 'event')
-      .where('level', '=', 'minor')
-      .orderBy('code')
-      .executeTakeFirstOrThrow();
-    body = { kind: 'event', classCode: cls.code, description: '小区门口垃圾没人清', location: res.rows[0] };
+    const { point, eventClass } = await demoCaseFixtures(t.ctx.db);
+    body = { kind: 'event', classCode: eventClass, description: '小区门口垃圾没人清', location: point };
   });
   afterAll(() => t.close());
 

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_PASSWORD } from '@cityloop/shared';
 import exifr from 'exifr';
-import { sql } from 'kysely';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase, testConfig } from '../../../test/helpers.ts';
+import { createTestDatabase, demoCaseFixtures, type TestDatabase, testConfig } from '../../../test/helpers.ts';
 import { type App, buildApp } from '../../app.ts';
 import { listFiles, multipart, photo, tmpDir } from './media.fixtures.ts';
 import { mediaRoutes } from './media.routes.ts';
@@ -186,25 +185,12 @@ describe('media over HTTP', () => {
     expect((await get(null)).statusCode).toBe(401);
 
     // A case of the handler's department, with the photo attached.
-    const point = (
-      await sql<{ lng: number; lat: number }>`
-        SELECT ST_X(ST_PointOnSurface(r.geom)) AS lng, ST_Y(ST_PointOnSurface(r.geom)) AS lat
-        FROM beat b JOIN person p ON p.id = b.inspector_id JOIN beat_grid bg ON bg.beat_id = b.id JOIN region r ON r.id = bg.grid_id
-        WHERE p.username = 'inspector' ORDER BY r.code LIMIT 1`.execute(app.ctx.db)
-    ).rows[0];
-    const cls = await app.ctx.db
-      .selectFrom('taxonomyClass')
-      .select('code')
-      .where('edition', '=', 'CJT214-2007')
-      .where('kind', '=', 'event')
-      .where('level', '=', 'minor')
-      .orderBy('code')
-      .executeTakeFirstOrThrow();
+    const { point, eventClass } = await demoCaseFixtures(app.ctx.db);
     const rep = await app.inject({
       method: 'POST',
       url: '/api/cases',
       headers: { cookie: cookie.inspector as string },
-      payload: { kind: 'event', classCode: cls.code, description: '路边暴露垃圾', location: point },
+      payload: { kind: 'event', classCode: eventClass, description: '路边暴露垃圾', location: point },
     });
     expect(rep.statusCode, rep.body).toBe(201);
     const caseId = rep.json().id as number;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext } from '../../../test/helpers.ts';
+import { createTestContext, rectangle } from '../../../test/helpers.ts';
 import type { Context } from '../../context.ts';
 import { metresPerDegree, subdivideGrids } from './regions.grid.ts';
 import { importRegions, importRegionsData } from './regions.import.ts';
@@ -260,18 +260,7 @@ describe('grid subdivision', () => {
   });
 
   it('subdivides communities by default when the selection has them, and names streets left without', async () => {
-    const square = (x0: number, y0: number, x1: number, y1: number) => ({
-      type: 'Polygon',
-      coordinates: [
-        [
-          [x0, y0],
-          [x1, y0],
-          [x1, y1],
-          [x0, y1],
-          [x0, y0],
-        ],
-      ],
-    });
+    const square = rectangle;
     const geojson = {
       type: 'FeatureCollection',
       features: [{ type: 'Feature', properties: { code: '429301' }, geometry: square(111.6, 30.6, 111.61, 30.605) }],

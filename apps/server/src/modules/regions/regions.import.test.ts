@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext } from '../../../test/helpers.ts';
+import { createTestContext, rectangle } from '../../../test/helpers.ts';
 import type { Context } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { type ImportProblem, importRegions, importRegionsData } from './regions.import.ts';
@@ -123,18 +123,7 @@ describe('import regions (Yichang districts + divisions)', () => {
   });
 
   it('derives streets and communities beside children that have their own polygons', async () => {
-    const square = (x0: number, y0: number, x1: number, y1: number) => ({
-      type: 'Polygon',
-      coordinates: [
-        [
-          [x0, y0],
-          [x1, y0],
-          [x1, y1],
-          [x0, y1],
-          [x0, y0],
-        ],
-      ],
-    });
+    const square = rectangle;
     const geojson = {
       type: 'FeatureCollection',
       features: [

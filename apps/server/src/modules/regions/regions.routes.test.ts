@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/helpers.ts';
+import { createTestApp, rectangle, type TestApp } from '../../../test/helpers.ts';
 
-const square = (x: number, y: number, d: number) => ({
-  type: 'Polygon',
-  coordinates: [
-    [
-      [x, y],
-      [x + d, y],
-      [x + d, y + d],
-      [x, y + d],
-      [x, y],
-    ],
-  ],
-});
+const square = (x: number, y: number, d: number) => rectangle(x, y, x + d, y + d);
 
 /** A hand-built hierarchy: one district ⊃ street ⊃ community ⊃ two grids side by side. */
 describe('regions API', () => {

@@ -32,10 +32,31 @@ export const DEFAULT_SETTINGS: CitySettings = {
   duplicateRadiusM: 50,
 };
 
+/**
+ * Settings are read on hot paths (every report reads them more than once), so they are
+ * cached: an edit through this process applies at once, one made by another server
+ * process within SETTINGS_CACHE_TTL_MS.
+ */
+export const SETTINGS_CACHE_TTL_MS = 10_000;
+
 export class SettingsService {
+  #cache: { at: number; value: Promise<CitySettings> } | null = null;
+
   constructor(private readonly ctx: Context) {}
 
-  async get(): Promise<CitySettings> {
+  get(): Promise<CitySettings> {
+    if (!this.#cache || Date.now() - this.#cache.at > SETTINGS_CACHE_TTL_MS) {
+      const value = this.load();
+      // A failed read is not cached.
+      value.catch(() => {
+        if (this.#cache?.value === value) this.#cache = null;
+      });
+      this.#cache = { at: Date.now(), value };
+    }
+    return this.#cache.value.then((v) => ({ ...v }));
+  }
+
+  private async load(): Promise<CitySettings> {
     const rows = await this.ctx.db.selectFrom('citySetting').select(['key', 'value']).execute();
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const r of rows) out[r.key] = r.value;
@@ -44,6 +65,7 @@ export class SettingsService {
 
   async set(values: Partial<CitySettings>, actorId: number | null): Promise<CitySettings> {
     const before = await this.get();
+    this.#cache = null;
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
       await this.ctx.db
@@ -52,6 +74,7 @@ export class SettingsService {
         .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updatedAt: sql`now()` }))
         .execute();
     }
+    this.#cache = null;
     const after = await this.get();
     // Working-time arithmetic depends on the time zone.
     if (values.timeZone !== undefined) this.ctx.services.calendar.invalidate();

@@ -1,10 +1,8 @@
 import { EDITIONS, WORKFLOWS } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
-import { IdParam, Nullable, Strict } from '../../lib/schema.ts';
+import { IdParam, Nullable, OneOf, Strict } from '../../lib/schema.ts';
 import { WORKFLOW_DEFS } from './workflow.definitions.ts';
-
-const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 /** Workflow definitions (read-only data) and which one each class (and district) runs. */
 export async function workflowRoutes(app: App) {
@@ -32,11 +30,11 @@ export async function workflowRoutes(app: App) {
       summary:
         'Bind a class (a minor code, a 2-digit major, or all classes of a kind) in a district (or city-wide) to a workflow; new cases only',
       body: Strict({
-        edition: lit(EDITIONS),
-        kind: lit(['component', 'event'] as const),
+        edition: OneOf(EDITIONS),
+        kind: OneOf(['component', 'event'] as const),
         classCode: Type.Optional(Nullable(Type.String({ pattern: '^\\d{2,9}$' }))),
         districtId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
-        workflow: lit(WORKFLOWS),
+        workflow: OneOf(WORKFLOWS),
       }),
     },
     handler: async (req, reply) => {
