@@ -64,6 +64,8 @@ export interface BuildOptions {
   config: Config;
   database: Database;
   logger?: boolean | Record<string, unknown>;
+  /** The clock the rules read; the wall clock unless a simulation or test controls time. */
+  clock?: () => Date;
 }
 
 /** Builds the Fastify instance from the modules. Does not listen. */
@@ -76,7 +78,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
 
-  const ctx = createContext(config, opts.database);
+  const ctx = createContext(config, opts.database, opts.clock);
   app.decorate('ctx', ctx);
   app.decorateRequest('auth', null);
 

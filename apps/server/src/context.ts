@@ -22,6 +22,8 @@ export interface Context {
   database: Database;
   db: Kysely<DB>;
   services: Services;
+  /** The time every rule reads ("now"): the wall clock, or a controlled clock in simulations and tests. */
+  now(): Date;
 }
 
 export interface Services {
@@ -40,8 +42,8 @@ export interface Services {
   realtime: RealtimeService;
 }
 
-export function createContext(config: Config, database: Database): Context {
-  const ctx = { config, database, db: database.db } as Context;
+export function createContext(config: Config, database: Database, clock: () => Date = () => new Date()): Context {
+  const ctx = { config, database, db: database.db, now: clock } as Context;
   ctx.services = {
     audit: new AuditService(ctx),
     settings: new SettingsService(ctx),

@@ -124,7 +124,7 @@ export class CasesRepository {
     }
     const res = await db
       .updateTable('caseFile')
-      .set({ ...set, version: sql`version + 1`, updatedAt: sql`now()` } as never)
+      .set({ updatedAt: sql`now()`, ...set, version: sql`version + 1` } as never)
       .where('id', '=', id)
       .where('version', '=', version)
       .returning('id')
@@ -183,10 +183,10 @@ export class CasesRepository {
   }
 
   /** Marks a case changed by an action logged elsewhere (a report merged into it). */
-  async touch(id: number, db: Kysely<DB>) {
+  async touch(id: number, at: Date, db: Kysely<DB>) {
     await db
       .updateTable('caseFile')
-      .set({ version: sql`version + 1`, updatedAt: sql`now()` } as never)
+      .set({ version: sql`version + 1`, updatedAt: at } as never)
       .where('id', '=', id)
       .execute();
   }

@@ -159,7 +159,7 @@ export class CasesService {
       ? 'standard'
       : await this.repo.workflowFor(edition, input.kind, input.classCode, located.district?.id ?? null);
     const def = WORKFLOW_DEFS[workflow];
-    const now = new Date();
+    const now = this.ctx.now();
     const actorRole = roles.find((r) => SOURCES_BY_ROLE[r]?.includes(source)) ?? roles[0] ?? null;
 
     // The first state: self-handled → review; flattened → auto-registered and auto-dispatched.
@@ -262,6 +262,8 @@ export class CasesService {
           apiKeyId: auth.apiKeyId,
           idempotencyKey: key,
           publicTokenHash: opts.publicTokenHash ?? null,
+          createdAt: now,
+          updatedAt: now,
         },
         tx.db,
       );
@@ -417,7 +419,7 @@ export class CasesService {
       );
     }
 
-    const now = new Date();
+    const now = this.ctx.now();
     const patch: Record<string, unknown> = { state: to };
     let pauses = c.pauses;
     const payload: Record<string, unknown> = {};
@@ -580,12 +582,12 @@ export class CasesService {
     if (photos.length > 0) await this.ctx.services.media.assertUsable(auth, photos, c.id);
 
     const ok = await this.ctx.database.transaction(async (tx) => {
-      if (!(await this.repo.update(id, c.version, patch, tx.db))) return false;
+      if (!(await this.repo.update(id, c.version, { ...patch, updatedAt: now }, tx.db))) return false;
       if (photos.length > 0) await this.ctx.services.media.attach(photos, id, tx.db);
       await this.repo.appendEvent(id, event, tx.db);
       if (mergeInto) {
         // The target's log records the linked report; its phase clock is untouched.
-        await this.repo.touch(mergeInto.id, tx.db);
+        await this.repo.touch(mergeInto.id, now, tx.db);
         await this.repo.appendEvent(
           mergeInto.id,
           {
@@ -785,7 +787,7 @@ export class CasesService {
     if (f.districtId) where.push(sql`c.district_id = ${f.districtId}`);
     if (f.departmentId) where.push(sql`c.department_id = ${f.departmentId}`);
     if (f.source) where.push(sql`c.source = ${f.source}`);
-    if (f.overdue) where.push(sql`c.phase_deadline < now()`);
+    if (f.overdue) where.push(sql`c.phase_deadline < ${this.ctx.now()}`);
     if (f.from) where.push(sql`c.created_at >= ${new Date(f.from)}`);
     if (f.to) where.push(sql`c.created_at < ${new Date(f.to)}`);
     if (f.q) where.push(sql`(c.number LIKE ${`${f.q}%`} OR c.description LIKE ${`%${f.q}%`} OR c.address LIKE ${`%${f.q}%`})`);

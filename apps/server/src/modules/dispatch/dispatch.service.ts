@@ -390,7 +390,7 @@ export class DispatchService {
           return { allowed: true, reason: 'in_scope' };
         }
       }
-      const at = new Date();
+      const at = this.ctx.now();
       const probe = {
         edition: caseClass?.edition ?? '',
         kind: caseClass?.kind ?? '',

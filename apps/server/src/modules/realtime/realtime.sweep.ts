@@ -72,7 +72,7 @@ function clockOf(c: Candidate): { start: Date; timeType: TimeType; pauses: Inter
  * a transaction-scoped advisory lock (a concurrent sweep skips its round), and the conditional upsert only steps a
  * light up on the clock that was measured, so the same crossing is never marked or announced twice.
  */
-export async function sweepDeadlines(ctx: Context, now: Date = new Date()): Promise<SweepResult> {
+export async function sweepDeadlines(ctx: Context, now: Date = ctx.now()): Promise<SweepResult> {
   const t0 = performance.now();
   const realtime = realtimeOf(ctx);
   // Read and compute outside any transaction: on PGlite a transaction holds the only
