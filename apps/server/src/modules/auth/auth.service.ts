@@ -5,6 +5,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import { forbidden, unauthorized } from '../../errors.ts';
+import { TtlCache } from '../../lib/ttl-cache.ts';
 
 /** Who is calling: a logged-in person or a machine with an API key. */
 export interface Auth {
@@ -24,7 +25,14 @@ const ARGON = { memoryCost: 19456, timeCost: 2, parallelism: 1, algorithm: 2 as 
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
+/** How long an API key's record is reused before it is read again (revocations elsewhere show within it). */
+export const API_KEY_CACHE_MS = 5_000;
+
 export class AuthService {
+  readonly #apiKeys = new TtlCache<
+    string,
+    { id: number; name: string; role: string; departmentId: number | null; revokedAt: Date | null; lastUsedAt: Date | null } | null
+  >(API_KEY_CACHE_MS);
   /** A hash of a random string, verified when the user is unknown so timing does not reveal accounts. */
   #dummyHash: Promise<string> | null = null;
 
@@ -64,14 +72,27 @@ export class AuthService {
     await this.ctx.db.deleteFrom('session').where('tokenHash', '=', sha256(token)).execute();
   }
 
-  /** Resolves a session token; slides its expiry while it is used. */
+  /** Resolves a session token (session, person and roles in one round trip); slides its expiry while it is used. */
   async fromSession(token: string): Promise<Auth | null> {
-    const row = await this.ctx.db
-      .selectFrom('session')
-      .select(['personId', 'expiresAt', 'lastSeenAt'])
-      .where('tokenHash', '=', sha256(token))
-      .executeTakeFirst();
-    if (!row || new Date(row.expiresAt).getTime() < Date.now()) return null;
+    const tokenHash = sha256(token);
+    const { rows } = await sql<{
+      expiresAt: Date;
+      lastSeenAt: Date;
+      personId: number;
+      username: string;
+      name: string;
+      departmentId: number | null;
+      active: boolean;
+      roles: Auth['roles'] | null;
+    }>`
+      SELECT s.expires_at, s.last_seen_at, p.id AS person_id, p.username, p.name, p.department_id, p.active,
+             (SELECT json_agg(json_build_object('role', r.role, 'scopeRegionId', r.scope_region_id,
+                                                'scopeDepartmentId', r.scope_department_id))
+              FROM person_role r WHERE r.person_id = p.id) AS roles
+      FROM session s JOIN person p ON p.id = s.person_id
+      WHERE s.token_hash = ${tokenHash}`.execute(this.ctx.db);
+    const row = rows[0];
+    if (!row || new Date(row.expiresAt).getTime() < Date.now() || !row.active) return null;
     // Touch at most once a minute to keep reads cheap.
     if (Date.now() - new Date(row.lastSeenAt).getTime() > 60_000) {
       await this.ctx.db
@@ -80,10 +101,18 @@ export class AuthService {
           lastSeenAt: sql`now()`,
           expiresAt: new Date(Date.now() + this.ctx.config.sessionHours * 3600_000),
         })
-        .where('tokenHash', '=', sha256(token))
+        .where('tokenHash', '=', tokenHash)
         .execute();
     }
-    return this.loadPerson(row.personId);
+    return {
+      kind: 'session',
+      personId: row.personId,
+      apiKeyId: null,
+      username: row.username,
+      name: row.name,
+      departmentId: row.departmentId,
+      roles: (row.roles ?? []).filter((r) => (ROLES as readonly string[]).includes(r.role)),
+    };
   }
 
   async loadPerson(personId: number): Promise<Auth | null> {
@@ -137,21 +166,31 @@ export class AuthService {
       .where('id', '=', id)
       .where('revokedAt', 'is', null)
       .executeTakeFirst();
+    this.#apiKeys.clear();
     if (Number(res.numUpdatedRows) > 0) {
       await this.ctx.services.audit.record({ actorId, action: 'apikey.revoke', entity: 'api_key', entityId: id });
     }
     return Number(res.numUpdatedRows) > 0;
   }
 
+  /**
+   * Resolves an API key. Machines call at high rates, so a key's record is cached for
+   * API_KEY_CACHE_MS: a revocation through this process applies at once, one through another
+   * server process within that time.
+   */
   async fromApiKey(secret: string): Promise<Auth | null> {
-    const row = await this.ctx.db
-      .selectFrom('apiKey')
-      .select(['id', 'name', 'role', 'departmentId', 'revokedAt', 'lastUsedAt'])
-      .where('keyHash', '=', sha256(secret))
-      .executeTakeFirst();
+    const row = await this.#apiKeys.get(sha256(secret), async () => {
+      const r = await this.ctx.db
+        .selectFrom('apiKey')
+        .select(['id', 'name', 'role', 'departmentId', 'revokedAt', 'lastUsedAt'])
+        .where('keyHash', '=', sha256(secret))
+        .executeTakeFirst();
+      return r ?? null;
+    });
     if (!row || row.revokedAt) return null;
     if (!row.lastUsedAt || Date.now() - new Date(row.lastUsedAt).getTime() > 60_000) {
-      await this.ctx.db.updateTable('apiKey').set({ lastUsedAt: new Date() }).where('id', '=', row.id).execute();
+      row.lastUsedAt = new Date();
+      await this.ctx.db.updateTable('apiKey').set({ lastUsedAt: row.lastUsedAt }).where('id', '=', row.id).execute();
     }
     return {
       kind: 'apikey',

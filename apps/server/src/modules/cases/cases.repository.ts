@@ -73,6 +73,52 @@ export interface NewEvent {
   payload: Record<string, unknown>;
 }
 
+/** A case row to insert (the number comes from the day's counter at commit). */
+export interface NewCase {
+  source: string;
+  workflow: 'standard' | 'flattened';
+  kind: 'component' | 'event';
+  edition: string;
+  classCode: string;
+  severity: string;
+  urgent: boolean;
+  description: string;
+  address: string | null;
+  lng: number;
+  lat: number;
+  gridId: number;
+  communityId: number | null;
+  streetId: number | null;
+  districtId: number | null;
+  componentId: number | null;
+  state: string;
+  phase: string;
+  phaseStartedAt: Date;
+  phaseDeadline: Date | null;
+  departmentId: number | null;
+  disposalLimit: unknown;
+  disposalStartedAt: Date | null;
+  disposalDeadline: Date | null;
+  selfHandled: boolean;
+  reporterId: number | null;
+  reporterContact: unknown;
+  apiKeyId: number | null;
+  idempotencyKey: string | null;
+  publicTokenHash: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An open case near a report (or on its component) that may be the same problem. */
+export interface Duplicate {
+  id: number;
+  number: string;
+  state: string;
+  createdAt: Date;
+  distanceM: number;
+  sameComponent: boolean;
+}
+
 /** SQL over case_file, case_event and case_counter. */
 export class CasesRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -87,30 +133,51 @@ export class CasesRepository {
     return row?.id ?? null;
   }
 
-  /** Next case number of the day: yyyymmdd + 5-digit sequence (one counter row per day). */
-  async nextNumber(day: string, db: Kysely<DB>): Promise<string> {
+  /**
+   * Reserves `count` consecutive numbers of the day (one counter row per day) and returns the
+   * first. The counter row stays locked until the caller's transaction ends, so callers batch.
+   */
+  async reserveNumbers(day: string, count: number, db: Kysely<DB>): Promise<number> {
     const res = await sql<{ n: number }>`
-      INSERT INTO case_counter (day, n) VALUES (${day}::date, 1)
-      ON CONFLICT (day) DO UPDATE SET n = case_counter.n + 1
+      INSERT INTO case_counter (day, n) VALUES (${day}::date, ${count})
+      ON CONFLICT (day) DO UPDATE SET n = case_counter.n + ${count}
       RETURNING n`.execute(db);
-    return `${day.replaceAll('-', '')}${String(res.rows[0]?.n ?? 1).padStart(5, '0')}`;
+    return (res.rows[0]?.n ?? count) - count + 1;
   }
 
-  /** Inserts the case; returns its id, or null when the idempotency key is already taken. */
-  async insert(row: Record<string, unknown> & { lng: number; lat: number }, db: Kysely<DB>): Promise<number | null> {
-    const { lng, lat, ...rest } = row;
-    const cols = Object.keys(rest);
+  /** A case number: yyyymmdd + the day's sequence, at least 5 digits. */
+  formatNumber(day: string, n: number): string {
+    return `${day.replaceAll('-', '')}${String(n).padStart(5, '0')}`;
+  }
+
+  /** Which of these idempotency keys cases already hold. */
+  async takenKeys(keys: string[], db: Kysely<DB>): Promise<string[]> {
+    const res = await sql<{ k: string }>`
+      SELECT idempotency_key AS k FROM case_file WHERE idempotency_key = ANY(${keys}::text[])`.execute(db);
+    return res.rows.map((r) => r.k);
+  }
+
+  /**
+   * Inserts cases in one statement and returns the rows written (as get() reads them). A row
+   * whose idempotency key another transaction took meanwhile is skipped (not returned).
+   */
+  async insertMany(rows: Array<NewCase & { number: string }>, db: Kysely<DB>): Promise<CaseRow[]> {
+    if (rows.length === 0) return [];
+    const cols = Object.keys(rows[0] as object).filter((k) => k !== 'lng' && k !== 'lat') as Array<keyof NewCase | 'number'>;
     const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
-    const values = cols.map((k) => {
-      const v = rest[k];
-      return v !== null && typeof v === 'object' && !(v instanceof Date) ? sql`${JSON.stringify(v)}::jsonb` : sql`${v}`;
+    const tuples = rows.map((r) => {
+      const values = cols.map((k) => {
+        const v = (r as unknown as Record<string, unknown>)[k];
+        return v !== null && typeof v === 'object' && !(v instanceof Date) ? sql`${JSON.stringify(v)}::jsonb` : sql`${v}`;
+      });
+      return sql`(${sql.join(values)}, ST_SetSRID(ST_MakePoint(${r.lng}, ${r.lat}), 4326))`;
     });
-    const res = await sql<{ id: number }>`
-      INSERT INTO case_file (${sql.join(cols.map((c) => sql.ref(snake(c))))}, geom)
-      VALUES (${sql.join(values)}, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326))
+    const res = await sql<CaseRow>`
+      INSERT INTO case_file AS c (${sql.join(cols.map((k) => sql.ref(snake(k))))}, geom)
+      VALUES ${sql.join(tuples)}
       ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING id`.execute(db);
-    return res.rows[0]?.id ?? null;
+      RETURNING ${CASE_COLUMNS}`.execute(db);
+    return res.rows;
   }
 
   /**
@@ -132,6 +199,19 @@ export class CasesRepository {
     return res.length === 1;
   }
 
+  /** The first phase-log rows of new cases (their seq is known: no max(seq) lookup), in one statement. */
+  async appendOpeningEvents(events: Array<NewEvent & { caseId: number; seq: number }>, db: Kysely<DB>): Promise<void> {
+    const tuples = events.map(
+      (e) => sql`(${e.caseId}, ${e.seq}, ${e.action}, ${e.fromState}, ${e.toState}, ${e.phase}, ${e.actorId}, ${e.actorRole},
+                  ${e.departmentId}, ${e.startedAt}, ${e.endedAt}, ${e.deadlineAt}, ${e.timeType}, ${e.onTime}, ${e.note},
+                  ${JSON.stringify(e.payload)}::jsonb)`,
+    );
+    await sql`
+      INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_id, actor_role, department_id,
+                              started_at, ended_at, deadline_at, time_type, on_time, note, payload)
+      VALUES ${sql.join(tuples)}`.execute(db);
+  }
+
   async appendEvent(caseId: number, e: NewEvent, db: Kysely<DB>): Promise<void> {
     await sql`
       INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_id, actor_role, department_id,
@@ -143,34 +223,33 @@ export class CasesRepository {
   }
 
   /**
-   * Open cases of the same class within `radiusM` metres of a point, or on the same
-   * component: the duplicates an acceptor is offered. The bbox test (geom && …) lets the
-   * GiST index case_file_geom narrow the rows before the exact distance on the sphere.
+   * For each of these cases, the other open cases of the same class within `radiusM` metres,
+   * or on the same component: the duplicates an acceptor is offered (nearest first, 10 at
+   * most). One query for a whole intake batch. The bbox test (geom && …) lets the GiST index
+   * case_file_geom narrow the rows before the exact distance on the sphere.
    */
-  async duplicates(q: {
-    excludeId: number | null;
-    kind: string;
-    classCode: string;
-    lng: number;
-    lat: number;
-    componentId: number | null;
-    radiusM: number;
-  }) {
-    const deg = q.radiusM / 90_000;
-    const res = await sql<{ id: number; number: string; state: string; createdAt: Date; distanceM: number; sameComponent: boolean }>`
-      WITH p AS (SELECT ST_SetSRID(ST_MakePoint(${q.lng}, ${q.lat}), 4326) AS g)
-      SELECT c.id, c.number, c.state, c.created_at, round(ST_Distance(c.geom::geography, p.g::geography)::numeric, 1)::float8 AS distance_m,
-             (c.component_id IS NOT NULL AND c.component_id = ${q.componentId}) AS same_component
-      FROM case_file c, p
-      WHERE c.closed_at IS NULL AND c.merged_into_id IS NULL
-        AND c.state NOT IN ('closed', 'not_accepted', 'not_registered', 'cancelled', 'merged')
-        AND c.kind = ${q.kind} AND c.class_code = ${q.classCode}
-        AND c.id <> ${q.excludeId ?? -1}
-        AND ((c.geom && ST_Expand(p.g, ${deg}) AND ST_DWithin(c.geom::geography, p.g::geography, ${q.radiusM}))
-             OR (c.component_id IS NOT NULL AND c.component_id = ${q.componentId}))
-      ORDER BY distance_m
-      LIMIT 10`.execute(this.db);
-    return res.rows;
+  async duplicatesOfCases(ids: number[], radiusM: number, db: Kysely<DB> = this.db): Promise<Map<number, Duplicate[]>> {
+    const out = new Map<number, Duplicate[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return out;
+    const deg = radiusM / 90_000;
+    const res = await sql<Duplicate & { forId: number }>`
+      SELECT n.id AS for_id, d.*
+      FROM case_file n
+      CROSS JOIN LATERAL (
+        SELECT c.id, c.number, c.state, c.created_at,
+               round(ST_Distance(c.geom::geography, n.geom::geography)::numeric, 1)::float8 AS distance_m,
+               (c.component_id IS NOT NULL AND c.component_id = n.component_id) AS same_component
+        FROM case_file c
+        WHERE c.closed_at IS NULL AND c.merged_into_id IS NULL
+          AND c.state NOT IN ('closed', 'not_accepted', 'not_registered', 'cancelled', 'merged')
+          AND c.kind = n.kind AND c.class_code = n.class_code AND c.id <> n.id
+          AND ((c.geom && ST_Expand(n.geom, ${deg}) AND ST_DWithin(c.geom::geography, n.geom::geography, ${radiusM}))
+               OR (c.component_id IS NOT NULL AND c.component_id = n.component_id))
+        ORDER BY distance_m, c.id
+        LIMIT 10) d
+      WHERE n.id = ANY(${ids}::bigint[])`.execute(db);
+    for (const { forId, ...d } of res.rows) out.get(forId)?.push(d);
+    return out;
   }
 
   linkedReports(caseId: number) {

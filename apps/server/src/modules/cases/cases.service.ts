@@ -4,10 +4,12 @@ import { TERMINAL_STATES } from '@cityloop/shared';
 import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../../errors.ts';
+import { TtlCache } from '../../lib/ttl-cache.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
 import { type ActionInput, allowedActions, decide } from '../workflow/workflow.engine.ts';
-import { type CaseRow, CasesRepository, type NewEvent } from './cases.repository.ts';
+import { IntakeCommitter } from './cases.intake.ts';
+import { type CaseRow, CasesRepository, type Duplicate, type NewEvent } from './cases.repository.ts';
 
 export interface ReportInput {
   source?: CaseSource;
@@ -63,9 +65,15 @@ const PUBLIC_REPORTER: Auth = {
   roles: [],
 };
 
-/** The city's calendar day of an instant, as YYYY-MM-DD. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+/** The city's calendar day of an instant, as YYYY-MM-DD (formatters are costly to build, so kept per zone). */
 function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, f);
+  }
+  return f.format(at);
 }
 
 /**
@@ -75,8 +83,17 @@ function localDay(at: Date, timeZone: string): string {
  */
 export class CasesService {
   readonly repo: CasesRepository;
+  /** Which workflow a class takes in a district: read on every report, cleared by (un)binding. */
+  readonly #workflows = new TtlCache<string, 'standard' | 'flattened'>(10_000);
+  readonly #intake: IntakeCommitter;
   constructor(private readonly ctx: Context) {
     this.repo = new CasesRepository(ctx.db);
+    this.#intake = new IntakeCommitter(ctx, this.repo);
+  }
+
+  /** Group-commit counters (batches and reports written). */
+  get intakeStats() {
+    return this.#intake.stats;
   }
 
   // --- intake ------------------------------------------------------------------------
@@ -86,13 +103,16 @@ export class CasesService {
     auth: Auth,
     input: ReportInput,
     opts: { publicTokenHash?: string } = {},
-  ): Promise<{ case: CaseRow & { duplicates?: unknown[] }; created: boolean }> {
+  ): Promise<{ case: CaseRow & { duplicates: Duplicate[] }; created: boolean }> {
     const isPublic = opts.publicTokenHash !== undefined;
     const identity = isPublic ? 'public' : auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
     const key = input.idempotencyKey ? `${identity}:${input.idempotencyKey}` : null;
-    if (key) {
+    // A retry is answered with the case its first attempt made. Without photos the commit step
+    // finds a taken key itself (saving a round trip per report); photos are checked first,
+    // because once attached to the case they would fail a retry's photo check.
+    if (key && input.photos?.length) {
       const existing = await this.repo.idByIdempotencyKey(key);
-      if (existing) return { case: (await this.repo.get(existing)) as CaseRow, created: false };
+      if (existing) return this.existingReport(existing);
     }
 
     const roles = roleList(auth);
@@ -157,7 +177,9 @@ export class CasesService {
     // Self-handled reports are reviewed by the centre whatever the class's workflow.
     const workflow = input.selfHandled
       ? 'standard'
-      : await this.repo.workflowFor(edition, input.kind, input.classCode, located.district?.id ?? null);
+      : await this.#workflows.get(`${edition}/${input.kind}/${input.classCode}/${located.district?.id ?? ''}`, () =>
+          this.repo.workflowFor(edition, input.kind, input.classCode, located.district?.id ?? null),
+        );
     const def = WORKFLOW_DEFS[workflow];
     const now = this.ctx.now();
     const actorRole = roles.find((r) => SOURCES_BY_ROLE[r]?.includes(source)) ?? roles[0] ?? null;
@@ -226,65 +248,50 @@ export class CasesService {
     const photos = input.photos ?? [];
     if (photos.length > 0) await this.ctx.services.media.assertUsable(auth, photos, null);
 
-    const day = localDay(now, settings.timeZone);
-    const created = await this.ctx.database.transaction(async (tx) => {
-      const number = await this.repo.nextNumber(day, tx.db);
-      const id = await this.repo.insert(
-        {
-          number,
-          source,
-          workflow,
-          kind: input.kind,
-          edition,
-          classCode: input.classCode,
-          severity,
-          urgent,
-          description: input.description,
-          address,
-          lng,
-          lat,
-          gridId: located.grid.id,
-          communityId: located.community?.id ?? null,
-          streetId: located.street?.id ?? null,
-          districtId: located.district?.id ?? null,
-          componentId: component?.id ?? null,
-          state,
-          phase: def.states[state]?.phase ?? 'receive',
-          phaseStartedAt: now,
-          phaseDeadline: clock.phaseDeadline,
-          departmentId,
-          disposalLimit,
-          disposalStartedAt: clock.disposalStarted,
-          disposalDeadline: clock.disposalDeadline,
-          selfHandled: input.selfHandled ?? false,
-          reporterId: auth.personId,
-          reporterContact: input.reporterContact ?? null,
-          apiKeyId: auth.apiKeyId,
-          idempotencyKey: key,
-          publicTokenHash: opts.publicTokenHash ?? null,
-          createdAt: now,
-          updatedAt: now,
-        },
-        tx.db,
-      );
-      if (id === null) return null;
-      if (photos.length > 0) {
-        // Photos join the case; EXIF place and time are compared with the report's and flagged.
-        await this.ctx.services.media.attach(photos, id, tx.db);
-        const checked = await this.ctx.services.media.compare(photos, { lng, lat, at: now }, tx.db);
-        const first = events[0] as NewEvent;
-        first.payload = {
-          ...first.payload,
-          photoFlags: checked.filter((r) => r.flags.length > 0).map((r) => ({ id: r.id, flags: r.flags })),
-        };
-      }
-      for (const e of events) await this.repo.appendEvent(id, e, tx.db);
-      // Consoles and the big screen hear of it on commit, never on rollback.
-      await this.ctx.services.realtime.publishInTx(tx.db, {
-        type: 'case.created',
-        caseId: id,
+    const phase = def.states[state]?.phase ?? 'receive';
+    const created = await this.#intake.commit({
+      day: localDay(now, settings.timeZone),
+      row: {
+        source,
+        workflow,
+        kind: input.kind,
+        edition,
+        classCode: input.classCode,
+        severity,
+        urgent,
+        description: input.description,
+        address,
+        lng,
+        lat,
+        gridId: located.grid.id,
+        communityId: located.community?.id ?? null,
+        streetId: located.street?.id ?? null,
+        districtId: located.district?.id ?? null,
+        componentId: component?.id ?? null,
         state,
-        phase: def.states[state]?.phase ?? 'receive',
+        phase,
+        phaseStartedAt: now,
+        phaseDeadline: clock.phaseDeadline,
+        departmentId,
+        disposalLimit,
+        disposalStartedAt: clock.disposalStarted,
+        disposalDeadline: clock.disposalDeadline,
+        selfHandled: input.selfHandled ?? false,
+        reporterId: auth.personId,
+        reporterContact: input.reporterContact ?? null,
+        apiKeyId: auth.apiKeyId,
+        idempotencyKey: key,
+        publicTokenHash: opts.publicTokenHash ?? null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      events,
+      photos,
+      claim: { lng, lat, at: now },
+      publish: {
+        type: 'case.created',
+        state,
+        phase,
         departmentId,
         districtId: located.district?.id ?? null,
         streetId: located.street?.id ?? null,
@@ -294,14 +301,18 @@ export class CasesService {
         apiKeyId: auth.apiKeyId,
         urgent,
         at: now,
-      });
-      return id;
+      },
     });
-    // Lost a race with a retry of the same report: return the one that won.
-    const id = created ?? (key ? await this.repo.idByIdempotencyKey(key) : null);
-    if (id === null) throw new Error('case insert returned no id');
+    if (created) return { case: created, created: true };
+    // A retry (or a race with one): return the case that holds the key.
+    const existing = key ? await this.repo.idByIdempotencyKey(key) : null;
+    if (existing === null) throw new Error('case insert returned no row');
+    return this.existingReport(existing);
+  }
+
+  private async existingReport(id: number) {
     const row = (await this.repo.get(id)) as CaseRow;
-    return { case: { ...row, duplicates: await this.duplicatesOf(row) }, created: created !== null };
+    return { case: { ...row, duplicates: await this.duplicatesOf(row) }, created: false };
   }
 
   /**
@@ -375,12 +386,14 @@ export class CasesService {
         `已有相同范围的绑定 #${existing.id} / A binding for this class and district exists (#${existing.id})`,
       );
     const row = await this.ctx.db.insertInto('workflowBinding').values(b).returningAll().executeTakeFirstOrThrow();
+    this.#workflows.clear();
     await this.ctx.services.audit.record({ actorId, action: 'workflow.bind', entity: 'workflow_binding', entityId: row.id, after: row });
     return row;
   }
 
   async unbindWorkflow(id: number, actorId: number | null) {
     const row = await this.ctx.db.deleteFrom('workflowBinding').where('id', '=', id).returningAll().executeTakeFirst();
+    this.#workflows.clear();
     if (!row) throw notFound('workflow_binding_not_found', `绑定 ${id} 不存在 / Binding ${id} does not exist`);
     await this.ctx.services.audit.record({ actorId, action: 'workflow.unbind', entity: 'workflow_binding', entityId: id, before: row });
   }
@@ -389,15 +402,7 @@ export class CasesService {
   async duplicatesOf(c: CaseRow) {
     if (TERMINAL_STATES.includes(c.state as CaseState)) return [];
     const { duplicateRadiusM } = await this.ctx.services.settings.get();
-    return this.repo.duplicates({
-      excludeId: c.id,
-      kind: c.kind,
-      classCode: c.classCode,
-      lng: c.lng,
-      lat: c.lat,
-      componentId: c.componentId,
-      radiusM: duplicateRadiusM,
-    });
+    return (await this.repo.duplicatesOfCases([c.id], duplicateRadiusM)).get(c.id) ?? [];
   }
 
   // --- transitions ---------------------------------------------------------------------

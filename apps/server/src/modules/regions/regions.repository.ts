@@ -132,16 +132,6 @@ export class RegionsRepository {
     return res.rows[0]?.fc ?? '{"type":"FeatureCollection","features":[]}';
   }
 
-  /** The grid containing the point (uses the partial GiST index region_grid_geom). */
-  async gridAt(lng: number, lat: number) {
-    const res = await sql<{ id: number }>`
-      SELECT r.id FROM region r
-      WHERE r.valid_to IS NULL AND r.level = 'grid'
-        AND ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326))
-      ORDER BY r.id LIMIT 1`.execute(this.db);
-    return res.rows[0]?.id ?? null;
-  }
-
   /** The nearest current grid and its distance in metres (KNN over the same index). */
   async nearestGrid(lng: number, lat: number) {
     const res = await sql<{ id: number; distance: number }>`
@@ -153,8 +143,8 @@ export class RegionsRepository {
     return res.rows[0] ?? null;
   }
 
-  /** A grid with its community, street and district in one row. */
-  async gridWithAncestors(gridId: number) {
+  /** A grid with its community, street and district in one row: by id, or the grid containing a point. */
+  async gridWithAncestors(target: number | { lng: number; lat: number }) {
     const res = await sql<{
       gridId: number;
       gridCode: string;
@@ -177,7 +167,14 @@ export class RegionsRepository {
       LEFT JOIN region c ON c.id = g.community_id
       LEFT JOIN region s ON s.id = g.street_id
       LEFT JOIN region d ON d.id = g.district_id
-      WHERE g.id = ${gridId}`.execute(this.db);
+      WHERE ${
+        typeof target === 'number'
+          ? sql`g.id = ${target}`
+          : sql`g.id = (SELECT r.id FROM region r
+                        WHERE r.valid_to IS NULL AND r.level = 'grid'
+                          AND ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(${target.lng}, ${target.lat}), 4326))
+                        ORDER BY r.id LIMIT 1)`
+      }`.execute(this.db);
     return res.rows[0] ?? null;
   }
 

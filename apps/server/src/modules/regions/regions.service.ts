@@ -80,15 +80,15 @@ export class RegionsService {
   /** Like locate(), but null when the point is outside the city. */
   async tryLocate(lng: number, lat: number, coordSys: CoordSys = 'wgs84'): Promise<Located | null> {
     const [x, y] = toWgs84(lng, lat, coordSys);
-    let gridId = await this.repo.gridAt(x, y);
+    // One round trip for the usual hit; a miss tries the nearest grid within the tolerance.
+    let g = await this.repo.gridWithAncestors({ lng: x, lat: y });
     let distanceM = 0;
-    if (gridId === null) {
+    if (!g) {
       const near = await this.repo.nearestGrid(x, y);
       if (!near || near.distance > LOCATE_TOLERANCE_M) return null;
-      gridId = near.id;
       distanceM = Math.round(near.distance * 100) / 100;
+      g = await this.repo.gridWithAncestors(near.id);
     }
-    const g = await this.repo.gridWithAncestors(gridId);
     if (!g) return null;
     const ref = (id: number | null, code: string | null, name: string | null) =>
       id === null ? null : { id, code: code as string, name: name as string };

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClassKind, type Edition, parseClassCode, type TimeLimit } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
+import type { TransactionHandle } from '../../db/database.ts';
 import { badRequest, conflict, notFound, unprocessable } from '../../errors.ts';
+import { TtlCache } from '../../lib/ttl-cache.ts';
 import {
   type ClassFilter,
   type ClassLevel,
@@ -142,8 +144,15 @@ const classId = (edition: string, kind: string, code: string) => `${edition}/${k
  */
 export class TaxonomyService {
   readonly repo: TaxonomyRepository;
+  /** Classes are read on every report; cached per process, cleared by every write. */
+  readonly #classes = new TtlCache<string, TaxonomyClass | null>(10_000);
   constructor(private readonly ctx: Context) {
     this.repo = new TaxonomyRepository(ctx.db);
+  }
+
+  /** Runs a write in a transaction and drops the cached classes once it has committed (or failed). */
+  #write<T>(fn: (tx: TransactionHandle) => Promise<T>): Promise<T> {
+    return this.ctx.database.transaction(fn).finally(() => this.#classes.clear());
   }
 
   /**
@@ -154,6 +163,7 @@ export class TaxonomyService {
   async seedStandards(): Promise<{ inserted: number; total: number }> {
     const { rows } = loadStandards();
     const inserted = await this.repo.seed(rows);
+    this.#classes.clear();
     return { inserted, total: rows.length };
   }
 
@@ -181,12 +191,12 @@ export class TaxonomyService {
 
   /** One class, or null. Other modules use this for names, rules and whether a class is active. */
   getClass(edition: Edition, kind: ClassKind, code: string): Promise<TaxonomyClass | null> {
-    return this.repo.get(edition, kind, code);
+    return this.#classes.get(`${edition}/${kind}/${code}`, () => this.repo.get(edition, kind, code));
   }
 
   /** One class or 404 class_not_found. */
   async requireClass(edition: Edition, kind: ClassKind, code: string): Promise<TaxonomyClass> {
-    const c = await this.repo.get(edition, kind, code);
+    const c = await this.getClass(edition, kind, code);
     if (!c) {
       throw notFound('class_not_found', `分类 ${edition} ${kind} ${code} 不存在 / Class ${code} (${edition}, ${kind}) does not exist`, {
         edition,
@@ -204,7 +214,7 @@ export class TaxonomyService {
    */
   async disposalLimit(edition: Edition, kind: ClassKind, code: string, severity?: string | null): Promise<TimeLimit> {
     const c = await this.requireClass(edition, kind, code);
-    const parent = c.level === 'detail' && c.parentCode ? await this.repo.get(edition, kind, c.parentCode) : null;
+    const parent = c.level === 'detail' && c.parentCode ? await this.getClass(edition, kind, c.parentCode) : null;
     const levels = c.severityLevels.length > 0 ? c.severityLevels : (parent?.severityLevels ?? DEFAULT_SEVERITY_LEVELS);
     if (severity) {
       const level = levels.find((l) => l.code === severity);
@@ -284,7 +294,7 @@ export class TaxonomyService {
               kind === 'event' ? null : input.geometryType !== undefined ? input.geometryType : inherit ? parent!.geometryType : 'point',
             relatedCode: input.relatedCode !== undefined ? input.relatedCode : inherit ? parent!.relatedCode : null,
           };
-    return this.ctx.database.transaction(async (tx) => {
+    return this.#write(async (tx) => {
       await this.repo.insert(
         {
           edition,
@@ -315,7 +325,7 @@ export class TaxonomyService {
     }
     const before = await this.requireClass(edition, kind, code);
     await this.checkWrite(edition, kind, before.level, patch);
-    return this.ctx.database.transaction(async (tx) => {
+    return this.#write(async (tx) => {
       await this.repo.update(edition, kind, code, patch, tx.db);
       const after = (await this.repo.get(edition, kind, code, tx.db)) as TaxonomyClass;
       await this.ctx.services.audit.record(
@@ -338,7 +348,7 @@ export class TaxonomyService {
     if (kind === 'component' && (await this.repo.componentsUsing(edition, code)) > 0) {
       throw conflict('class_in_use', `已有部件使用分类 ${code}，可停用 / Components use class ${code}; disable it instead`, { code });
     }
-    await this.ctx.database.transaction(async (tx) => {
+    await this.#write(async (tx) => {
       await this.repo.delete(edition, kind, code, tx.db);
       await this.ctx.services.audit.record(
         { actorId, action: 'taxonomy.delete', entity: 'taxonomy_class', entityId: classId(edition, kind, code), before },

@@ -1,0 +1,161 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
+import type { Auth } from '../auth/auth.service.ts';
+import { photo } from '../media/media.fixtures.ts';
+import { IntakeCommitter, type PendingCase } from './cases.intake.ts';
+
+/** Group commit of intake: concurrent reports share transactions, numbers stay gapless, retries never double. */
+describe('cases: group commit of intake', () => {
+  let t: TestApp;
+  let cookie: string;
+  let point: { lng: number; lat: number };
+  let eventClass: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    cookie = await t.login('inspector');
+    ({ point, eventClass } = await demoCaseFixtures(t.ctx.db));
+  });
+  afterAll(() => t.close());
+
+  const report = (body: Record<string, unknown>) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { cookie },
+      payload: { kind: 'event', classCode: eventClass, description: '路面积水', location: point, ...body },
+    });
+
+  it('writes concurrent reports in shared transactions with gapless numbers and complete opening logs', async () => {
+    const before = { ...t.ctx.services.cases.intakeStats };
+    const res = await Promise.all(Array.from({ length: 40 }, (_, i) => report({ description: `积水 ${i}` })));
+    expect(res.map((r) => r.statusCode)).toEqual(Array(40).fill(201));
+    const stats = t.ctx.services.cases.intakeStats;
+    expect(stats.reports - before.reports).toBe(40);
+    // On a connection pool, reports that arrive while a commit runs are written together. (PGlite
+    // has one connection: the others' reads queue behind the commit, so they rarely meet there.)
+    if (t.database.kind === 'postgres') expect(stats.batches - before.batches).toBeLessThan(40);
+    else expect(stats.batches - before.batches).toBeLessThanOrEqual(40);
+
+    const cases = res.map((r) => r.json());
+    const seqs = cases.map((c) => Number(String(c.number).slice(8))).sort((a, b) => a - b);
+    const first = seqs[0] as number;
+    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => first + i));
+    const logs = await sql<{ caseId: number; n: number; seqs: number[] }>`
+      SELECT case_id, count(*)::int AS n, array_agg(seq ORDER BY seq) AS seqs FROM case_event
+      WHERE case_id = ANY(${cases.map((c) => c.id)}::bigint[]) GROUP BY case_id`.execute(t.ctx.db);
+    expect(logs.rows).toHaveLength(40);
+    for (const l of logs.rows) expect(l.seqs).toEqual([1]);
+    // Each later report at the same place is offered the earlier ones as duplicates.
+    const last = cases.find((c) => Number(String(c.number).slice(8)) === first + 39);
+    expect(last.duplicates.length).toBeGreaterThan(0);
+    expect(last.duplicates.every((d: { id: number }) => d.id !== last.id)).toBe(true);
+  });
+
+  it('answers concurrent retries of one report with one case', async () => {
+    const res = await Promise.all(Array.from({ length: 6 }, () => report({ idempotencyKey: 'field-retry-0001' })));
+    const ids = new Set(res.map((r) => r.json().id));
+    expect(ids.size).toBe(1);
+    expect(res.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(res.filter((r) => r.statusCode === 200)).toHaveLength(5);
+    const n = await t.ctx.db
+      .selectFrom('caseFile')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('idempotencyKey', 'like', '%field-retry-0001')
+      .executeTakeFirstOrThrow();
+    expect(n.n).toBe(1);
+
+    // A retry of a report with photos is answered too, although its photos are on the case now.
+    const inspector = await t.ctx.db.selectFrom('person').select('id').where('username', '=', 'inspector').executeTakeFirstOrThrow();
+    const auth = (await t.ctx.services.auth.loadPerson(inspector.id)) as Auth;
+    const [m] = await t.ctx.services.media.upload(auth, [{ filename: 'r.jpg', buffer: await photo('jpeg', { width: 32, height: 24 }) }]);
+    const withPhoto = { idempotencyKey: 'field-retry-0002', photos: [(m as { id: string }).id] };
+    const original = await report(withPhoto);
+    expect(original.statusCode).toBe(201);
+    const again = await report(withPhoto);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(original.json().id);
+  });
+
+  it('retries a failed batch report by report, so one bad report does not sink the others', async () => {
+    const inspector = await t.ctx.db.selectFrom('person').select('id').where('username', '=', 'inspector').executeTakeFirstOrThrow();
+    const auth = (await t.ctx.services.auth.loadPerson(inspector.id)) as Auth;
+    const [m] = await t.ctx.services.media.upload(auth, [{ filename: 'a.jpg', buffer: await photo('jpeg', { width: 32, height: 24 }) }]);
+    const mediaId = (m as { id: string }).id;
+    // The photo goes on a case first; a pending report that still names it must fail alone.
+    const owner = await report({ photos: [mediaId] });
+    expect(owner.statusCode).toBe(201);
+
+    const template = await t.ctx.services.cases.repo.get(owner.json().id);
+    const now = new Date();
+    const pending = (i: number, photos: string[]): PendingCase => ({
+      day: new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now),
+      row: {
+        source: 'inspector',
+        workflow: 'standard',
+        kind: 'event',
+        edition: template?.edition as string,
+        classCode: eventClass,
+        severity: 'normal',
+        urgent: false,
+        description: `batch ${i}`,
+        address: null,
+        lng: point.lng,
+        lat: point.lat,
+        gridId: template?.gridId as number,
+        communityId: template?.communityId ?? null,
+        streetId: template?.streetId ?? null,
+        districtId: template?.districtId ?? null,
+        componentId: null,
+        state: 'reported',
+        phase: 'receive',
+        phaseStartedAt: now,
+        phaseDeadline: null,
+        departmentId: null,
+        disposalLimit: { value: 1, unit: 'day', timeType: 'workday' },
+        disposalStartedAt: null,
+        disposalDeadline: null,
+        selfHandled: false,
+        reporterId: inspector.id,
+        reporterContact: null,
+        apiKeyId: null,
+        idempotencyKey: null,
+        publicTokenHash: null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      events: [
+        {
+          action: 'report',
+          fromState: null,
+          toState: 'reported',
+          phase: 'report',
+          actorId: inspector.id,
+          actorRole: 'inspector',
+          departmentId: null,
+          startedAt: now,
+          endedAt: now,
+          deadlineAt: null,
+          timeType: null,
+          onTime: null,
+          note: `batch ${i}`,
+          payload: { source: 'inspector' },
+        },
+      ],
+      photos,
+      claim: { lng: point.lng, lat: point.lat, at: now },
+      publish: { type: 'case.created', state: 'reported', urgent: false },
+    });
+    const committer = new IntakeCommitter(t.ctx, t.ctx.services.cases.repo);
+    const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => committer.commit(pending(i, i === 2 ? [mediaId] : []))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'media_attached_elsewhere' });
+    const written = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ id: number }>).value.id);
+    expect(new Set(written).size).toBe(4);
+    expect(committer.stats.retriedAlone).toBeGreaterThan(0);
+    const orphans = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM case_file c WHERE NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id)`.execute(t.ctx.db);
+    expect(orphans.rows[0]?.n).toBe(0);
+  });
+});
