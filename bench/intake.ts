@@ -2,8 +2,9 @@
  * Intake end to end: reports/s through the real HTTP API (validate, locate, duplicate
  * check, workflow, commit with the phase log) with concurrent clients, on PostgreSQL when
  * DATABASE_URL or TEST_DATABASE_URL is set (a throwaway database), else on PGlite.
- * Baseline in the same run: single-row INSERTs of a comparable row (point + jsonb + text)
- * with the same concurrency, so the ratio can be read on a noisy machine.
+ * Baselines in the same run, with the same concurrency, so the ratios can be read on a noisy
+ * machine: single-row INSERTs of a comparable row (point + jsonb + text), and the HTTP floor
+ * (the same authenticated POST to a route that does nothing).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -62,11 +63,13 @@ async function run(database: Database, rawInsert: (i: number) => Promise<void>):
   ).map((r) => r.code);
 
   const app = await buildApp({ config, database, logger: false });
+  // The HTTP floor: the same authenticated POST to a route that does nothing.
+  app.post('/bench/ping', { config: { access: 'authenticated' } }, async (_req, reply) => reply.code(201).send({ ok: true }));
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
-    const report = async (i: number) => {
+    const post = async (url: string, i: number) => {
       const p = points[i % points.length] as { lng: number; lat: number };
-      const res = await fetch(`${address}/api/cases`, {
+      const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': key.key },
         body: JSON.stringify({
@@ -79,21 +82,32 @@ async function run(database: Database, rawInsert: (i: number) => Promise<void>):
         }),
       });
       if (res.status !== 201) throw new Error(`report ${i}: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
     };
+    const report = (i: number) => post(`${address}/api/cases`, i);
     await pool(50, 4, report); // warm up
     const t0 = performance.now();
     const lat = await pool(REPORTS, CONCURRENCY, (i) => report(i + 50));
     const reportsPerS = REPORTS / ((performance.now() - t0) / 1000);
 
+    const { batches, reports } = app.ctx.services.cases.intakeStats;
+
     const t1 = performance.now();
     await pool(REPORTS, CONCURRENCY, rawInsert);
     const rawPerS = REPORTS / ((performance.now() - t1) / 1000);
+
+    const t2 = performance.now();
+    await pool(REPORTS, CONCURRENCY, (i) => post(`${address}/bench/ping`, i));
+    const httpPerS = REPORTS / ((performance.now() - t2) / 1000);
     return {
       reports_per_s: Math.round(reportsPerS),
       raw_insert_per_s: Math.round(rawPerS),
       ratio: round(reportsPerS / rawPerS, 3),
       p50_ms: round(pct(lat, 50), 1),
       p99_ms: round(pct(lat, 99), 1),
+      http_floor_per_s: Math.round(httpPerS),
+      of_http_floor: round(reportsPerS / httpPerS, 3),
+      reports_per_commit: round(reports / Math.max(1, batches), 1),
       reports: REPORTS,
       concurrency: CONCURRENCY,
     };

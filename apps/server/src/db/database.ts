@@ -1,9 +1,10 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { postgis } from '@electric-sql/pglite-postgis';
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Mutex, PGliteDialect } from './pglite-dialect.ts';
@@ -82,9 +83,36 @@ export async function openPGlite(dataDir: string | null): Promise<Database> {
   };
 }
 
+/**
+ * Marks a hot-path query to run as a prepared statement on PostgreSQL: put `${PREPARED}` first
+ * in an `sql` template whose text does not vary between calls (values go in parameters). The
+ * server then plans it once per connection instead of on every call (PostGIS queries spend
+ * longer in planning than in execution). On PGlite it is only a comment.
+ */
+export const PREPARED = sql.raw('/*prepared*/');
+const PREPARED_MARK = '/*prepared*/';
+
+/** Runs marked queries of a pool's clients as named (prepared) statements. */
+function prepareMarkedQueries(client: pg.PoolClient) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const names = new Map<string, string>();
+  (client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    if (typeof text === 'string' && text.startsWith(PREPARED_MARK) && Array.isArray(rest[0])) {
+      let name = names.get(text);
+      if (!name) {
+        name = `cl_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+        names.set(text, name);
+      }
+      return query({ name, text, values: rest[0] }, ...rest.slice(1));
+    }
+    return query(text, ...rest);
+  };
+}
+
 /** Connects to a PostgreSQL + PostGIS server. */
 export async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('connect', prepareMarkedQueries);
   // An idle client dropped by the server (restart, failover, pg_terminate_backend) must not
   // crash the process: the pool discards it and connects a new one on the next query.
   pool.on('error', (err) => console.error(`PostgreSQL idle connection lost: ${err.message}`));

@@ -89,7 +89,7 @@ describe('cases: group commit of intake', () => {
 
     const template = await t.ctx.services.cases.repo.get(owner.json().id);
     const now = new Date();
-    const pending = (i: number, photos: string[]): PendingCase => ({
+    const pending = (i: number, photos: string[], componentId: number | null = null): PendingCase => ({
       day: new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now),
       row: {
         source: 'inspector',
@@ -107,7 +107,7 @@ describe('cases: group commit of intake', () => {
         communityId: template?.communityId ?? null,
         streetId: template?.streetId ?? null,
         districtId: template?.districtId ?? null,
-        componentId: null,
+        componentId,
         state: 'reported',
         phase: 'receive',
         phaseStartedAt: now,
@@ -147,13 +147,32 @@ describe('cases: group commit of intake', () => {
       claim: { lng: point.lng, lat: point.lat, at: now },
       publish: { type: 'case.created', state: 'reported', urgent: false },
     });
+    const [fresh] = await t.ctx.services.media.upload(auth, [
+      { filename: 'b.jpg', buffer: await photo('jpeg', { width: 32, height: 24 }) },
+    ]);
     const committer = new IntakeCommitter(t.ctx, t.ctx.services.cases.repo);
-    const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => committer.commit(pending(i, i === 2 ? [mediaId] : []))));
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'media_attached_elsewhere' });
+    // 0–3 go in one statement, 4–5 in one transaction (photos); 2 names a component that does not
+    // exist, 5 a photo already on a case: each unit fails, and is retried report by report.
+    const results = await Promise.allSettled([
+      committer.commit(pending(0, [])),
+      committer.commit(pending(1, [])),
+      committer.commit(pending(2, [], 999_999_999)),
+      committer.commit(pending(3, [])),
+      committer.commit(pending(4, [(fresh as { id: string }).id])),
+      committer.commit(pending(5, [mediaId])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((results[5] as PromiseRejectedResult).reason).toMatchObject({ code: 'media_attached_elsewhere' });
     const written = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ id: number }>).value.id);
     expect(new Set(written).size).toBe(4);
     expect(committer.stats.retriedAlone).toBeGreaterThan(0);
+    const descriptions = await t.ctx.db
+      .selectFrom('caseFile')
+      .select('description')
+      .where('description', 'like', 'batch %')
+      .orderBy('description')
+      .execute();
+    expect(descriptions.map((d) => d.description)).toEqual(['batch 0', 'batch 1', 'batch 3', 'batch 4']);
     const orphans = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM case_file c WHERE NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id)`.execute(t.ctx.db);
     expect(orphans.rows[0]?.n).toBe(0);

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { PREPARED } from '../../db/database.ts';
 import type { DB } from '../../db/schema.ts';
 
 /** The case row as services see it (geometry as lng/lat). */
@@ -199,6 +200,85 @@ export class CasesRepository {
     return res.length === 1;
   }
 
+  /**
+   * Files a batch of reports of one day in a single statement, which is its own transaction:
+   * skips idempotency keys already taken, reserves the day's numbers for the rest, inserts the
+   * cases and their opening phase-log rows, and (with `notify`) sends each case's event on
+   * commit. The counter row is locked only for this statement. Returns the rows written with
+   * their position in `rows`; a row missing from the answer lost its key to another writer.
+   * Rows travel as one jsonb parameter, typed by jsonb_to_recordset.
+   */
+  async insertBatch(
+    day: string,
+    rows: Array<NewCase & { ord: number; event: Record<string, unknown> | null }>,
+    events: Array<NewEvent & { ord: number; seq: number }>,
+    notify: string | null,
+    db: Kysely<DB> = this.db,
+  ): Promise<Array<{ ord: number; row: CaseRow }>> {
+    const snakeKeys = (o: object) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v]));
+    const res = await sql<CaseRow & { batchOrd: number }>`
+      ${PREPARED} WITH v AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows.map(snakeKeys))}::jsonb) AS x(
+          ord int, idempotency_key text, source text, workflow text, kind text, edition text, class_code text,
+          severity text, urgent boolean, description text, address text, lng float8, lat float8, grid_id bigint,
+          community_id bigint, street_id bigint, district_id bigint, component_id bigint, state text, phase text,
+          phase_started_at timestamptz, phase_deadline timestamptz, department_id bigint, disposal_limit jsonb,
+          disposal_started_at timestamptz, disposal_deadline timestamptz, self_handled boolean, reporter_id bigint,
+          reporter_contact jsonb, api_key_id bigint, public_token_hash text, created_at timestamptz,
+          updated_at timestamptz, event jsonb)
+      ),
+      fresh AS (
+        SELECT v.*, row_number() OVER (ORDER BY v.ord) AS rn, count(*) OVER () AS total FROM v
+        WHERE v.idempotency_key IS NULL
+           OR NOT EXISTS (SELECT 1 FROM case_file k WHERE k.idempotency_key = v.idempotency_key)
+      ),
+      counter AS (
+        INSERT INTO case_counter (day, n) SELECT ${day}::date, count(*) FROM fresh HAVING count(*) > 0
+        ON CONFLICT (day) DO UPDATE SET n = case_counter.n + excluded.n
+        RETURNING n
+      ),
+      numbered AS (
+        SELECT f.*, ${day.replaceAll('-', '')} || CASE WHEN length(s.n) < 5 THEN lpad(s.n, 5, '0') ELSE s.n END AS number
+        FROM fresh f, counter k, LATERAL (SELECT (k.n - f.total + f.rn)::text AS n) s
+      ),
+      ins AS (
+        INSERT INTO case_file AS c (number, source, workflow, kind, edition, class_code, severity, urgent, description,
+          address, geom, grid_id, community_id, street_id, district_id, component_id, state, phase, phase_started_at,
+          phase_deadline, department_id, disposal_limit, disposal_started_at, disposal_deadline, self_handled,
+          reporter_id, reporter_contact, api_key_id, idempotency_key, public_token_hash, created_at, updated_at)
+        SELECT number, source, workflow, kind, edition, class_code, severity, urgent, description,
+          address, ST_SetSRID(ST_MakePoint(lng, lat), 4326), grid_id, community_id, street_id, district_id, component_id,
+          state, phase, phase_started_at, phase_deadline, department_id, disposal_limit, disposal_started_at,
+          disposal_deadline, self_handled, reporter_id, reporter_contact, api_key_id, idempotency_key,
+          public_token_hash, created_at, updated_at
+        FROM numbered ORDER BY rn
+        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING ${CASE_COLUMNS}
+      ),
+      ev AS (
+        INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_id, actor_role, department_id,
+                                started_at, ended_at, deadline_at, time_type, on_time, note, payload)
+        SELECT ins.id, e.seq, e.action, e.from_state, e.to_state, e.phase, e.actor_id, e.actor_role, e.department_id,
+               e.started_at, e.ended_at, e.deadline_at, e.time_type, e.on_time, e.note, coalesce(e.payload, '{}')
+        FROM jsonb_to_recordset(${JSON.stringify(events.map(snakeKeys))}::jsonb) AS e(
+          ord int, seq int, action text, from_state text, to_state text, phase text, actor_id bigint, actor_role text,
+          department_id bigint, started_at timestamptz, ended_at timestamptz, deadline_at timestamptz, time_type text,
+          on_time boolean, note text, payload jsonb)
+        JOIN numbered n ON n.ord = e.ord
+        JOIN ins ON ins.number = n.number
+      )
+      SELECT n.ord AS batch_ord, ${
+        notify === null ? sql`NULL` : sql`pg_notify(${notify}, (n.event || jsonb_build_object('caseId', ins.id))::text)`
+      } AS notified, ins.*
+      FROM ins JOIN numbered n ON n.number = ins.number
+      ORDER BY n.ord`.execute(db);
+    return res.rows.map(({ batchOrd, notified: _n, ...row }: CaseRow & { batchOrd: number; notified?: unknown }) => ({
+      ord: batchOrd,
+      row: row as CaseRow,
+    }));
+  }
+
   /** The first phase-log rows of new cases (their seq is known: no max(seq) lookup), in one statement. */
   async appendOpeningEvents(events: Array<NewEvent & { caseId: number; seq: number }>, db: Kysely<DB>): Promise<void> {
     const tuples = events.map(
@@ -233,7 +313,7 @@ export class CasesRepository {
     if (ids.length === 0) return out;
     const deg = radiusM / 90_000;
     const res = await sql<Duplicate & { forId: number }>`
-      SELECT n.id AS for_id, d.*
+      ${PREPARED} SELECT n.id AS for_id, d.*
       FROM case_file n
       CROSS JOIN LATERAL (
         SELECT c.id, c.number, c.state, c.created_at,

@@ -115,6 +115,28 @@ export class RealtimeService {
     this.track(this.afterCommit(xid, events));
   }
 
+  /**
+   * For writers that send events from inside their own SQL statement (a batch insert that is its
+   * own transaction): the NOTIFY channel to call pg_notify on, or null when events are delivered
+   * in-process (then call `committed` after the statement succeeded).
+   */
+  get notifyChannel(): string | null {
+    return this.url ? EVENTS_CHANNEL : null;
+  }
+
+  /** An event as a JSON object without its caseId, for SQL to complete per row. */
+  template(input: Omit<PublishInput, 'caseId'>): Record<string, unknown> {
+    const { caseId: _id, ...rest } = normalise({ ...input, caseId: 0 } as PublishInput);
+    return rest;
+  }
+
+  /** Announces events whose statement has committed (in-process mode; a no-op when NOTIFY carried them). */
+  committed(events: PublishInput[]): void {
+    this.stats.published += events.length;
+    if (this.url) return;
+    for (const e of events) this.deliver(normalise(e));
+  }
+
   /** Delivers `events` once transaction `xid` has committed; drops them if it rolled back. */
   private async afterCommit(xid: string, events: CaseEvent[]): Promise<void> {
     // On PGlite the query queues behind the caller's transaction (one connection, FIFO), so the

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { PREPARED } from '../../db/database.ts';
 import type { DB } from '../../db/schema.ts';
 
 export interface RegionRow {
@@ -159,7 +160,7 @@ export class RegionsRepository {
       districtCode: string | null;
       districtName: string | null;
     }>`
-      SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
+      ${PREPARED} SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
              c.id AS community_id, c.code AS community_code, c.name AS community_name,
              s.id AS street_id, s.code AS street_code, s.name AS street_name,
              d.id AS district_id, d.code AS district_code, d.name AS district_name
