@@ -408,6 +408,13 @@ export class CasesRepository {
     return { items: items.rows, total: total.rows[0]?.n ?? 0 };
   }
 
+  /** Every department the case's log names (those that held it, or acted on it). */
+  async departmentsOf(caseId: number, db: Kysely<DB> = this.db): Promise<number[]> {
+    const res = await sql<{ id: number }>`
+      SELECT DISTINCT department_id AS id FROM case_event WHERE case_id = ${caseId} AND department_id IS NOT NULL ORDER BY 1`.execute(db);
+    return res.rows.map((r) => r.id);
+  }
+
   async departmentActive(id: number): Promise<boolean> {
     return !!(await this.db.selectFrom('department').select('id').where('id', '=', id).where('active', '=', true).executeTakeFirst());
   }

@@ -615,6 +615,7 @@ export class CasesService {
         state: to,
         phase: (patch.phase as string | undefined) ?? c.phase,
         departmentId: 'departmentId' in patch ? (patch.departmentId as number | null) : c.departmentId,
+        departmentIds: await this.repo.departmentsOf(id, tx.db),
         districtId: c.districtId,
         streetId: c.streetId,
         communityId: c.communityId,

@@ -45,6 +45,7 @@ const has = (set: Set<number>, v: number | null | undefined) => v !== null && v 
 export function inScope(scope: EventScope, e: CaseEvent): boolean {
   if (scope.all) return true;
   if (has(scope.departments, e.departmentId)) return true;
+  if (e.departmentIds?.some((d) => scope.departments.has(d))) return true;
   if (
     has(scope.regions, e.districtId) ||
     has(scope.regions, e.streetId) ||

@@ -51,6 +51,9 @@ describe('realtime: event scope', () => {
     const admin = await scopeOf(auth([role('dept_admin', null, 9)], { departmentId: 7 }), noBeat);
     expect(inScope(admin, ev({ departmentId: 9 }))).toBe(true);
     expect(inScope(admin, ev({ departmentId: 7 }))).toBe(false);
+    // A department keeps hearing of a case it held (e.g. after 回退 cleared the case's department).
+    expect(inScope(s, ev({ departmentId: null, departmentIds: [3, 7] }))).toBe(true);
+    expect(inScope(s, ev({ departmentId: null, departmentIds: [3] }))).toBe(false);
   });
   it('keeps region-scoped roles to their region at any level', async () => {
     const s = await scopeOf(auth([role('dispatcher', 42)]), noBeat);
@@ -249,6 +252,35 @@ describe('realtime: SSE, publish and the deadline sweep', () => {
     // Listeners are released when clients go away.
     await new Promise((r) => setTimeout(r, 200));
     expect((rt as unknown as { emitter: { listenerCount(n: string): number } }).emitter.listenerCount('event')).toBe(0);
+  });
+
+  it('tells a department about a case it returned (回退), although the case no longer names it', async () => {
+    const c = await report('回退 test');
+    const act = async (who: string, action: string, body: Record<string, unknown> = {}) => {
+      const cur = (await app.ctx.services.cases.repo.get(c.id)) as { version: number };
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/cases/${c.id}/actions/${action}`,
+        headers: { cookie: cookies[who] as string },
+        payload: { version: cur.version, ...body },
+      });
+      expect(res.statusCode, `${who} ${action}: ${res.body}`).toBe(200);
+    };
+    await act('acceptor', 'accept');
+    await act('shiftlead', 'register');
+    await act('dispatcher', 'dispatch', { departmentId: handlerDept });
+    const handler = openStream(`${base}/api/events/stream`, { cookie: cookies.handler as string });
+    await handler.until(() => handler.frames.some((f) => f.retry));
+    await act('handler', 'return_request', { reason: '不属于本单位职责' });
+    await act('dispatcher', 'return_approve');
+    await handler.until(() => handler.events().some((e) => e.caseId === c.id && e.state === 'registered'));
+    const last = handler
+      .events()
+      .filter((e) => e.caseId === c.id)
+      .at(-1);
+    expect(last?.departmentId).toBeNull();
+    expect(last?.departmentIds).toContain(handlerDept);
+    handler.close();
   });
 
   it('refuses anonymous callers', async () => {

@@ -15,6 +15,8 @@ export interface CaseEvent {
   state?: string;
   phase?: string;
   departmentId?: number | null;
+  /** Every department that has held the case (a department keeps seeing a case it handled, e.g. after 回退). */
+  departmentIds?: number[];
   districtId?: number | null;
   streetId?: number | null;
   communityId?: number | null;
