@@ -88,11 +88,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  empty?: boolean;
+  config?: Partial<Config>;
+  /** The clock the rules read (ctx.now); the wall clock when absent. */
+  clock?: () => Date;
+}
+
 /** A built Fastify app (not listening) over a fresh test database; use app.inject(). */
-export async function createTestApp(opts: { empty?: boolean; config?: Partial<Config> } = {}): Promise<TestApp> {
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const tdb = await createTestDatabase(opts);
   const config = testConfig(opts.config);
-  const app = await buildApp({ config, database: tdb.database, logger: false });
+  const app = await buildApp({ config, database: tdb.database, logger: false, clock: opts.clock });
   await app.ready();
   const cookies = new Map<string, string>();
   return {

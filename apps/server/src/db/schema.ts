@@ -282,6 +282,7 @@ export interface CaseFileTable {
   phase: string;
   phaseStartedAt: Generated<Date>;
   phaseDeadline: Timestamp | null;
+  phaseTimeType: string | null;
   departmentId: number | null;
   disposalLimit: ColumnType<unknown, string | null, string | null>;
   disposalStartedAt: Timestamp | null;

@@ -56,3 +56,15 @@ export const OneOf = <T extends string>(values: readonly T[], opts: { descriptio
     values.map((v) => Type.Literal(v)),
     opts,
   );
+
+/** A time limit as classes and settings store it (whole units). */
+export const TimeLimitSchema = Strict(
+  {
+    value: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    unit: Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')]),
+    timeType: Type.Union([Type.Literal('urgent'), Type.Literal('work'), Type.Literal('natural')], {
+      description: 'urgent: continuous clock (紧急工作时); work: working hours/days; natural: calendar',
+    }),
+  },
+  { description: 'A time limit (时限): a disposal limit, a phase limit' },
+);

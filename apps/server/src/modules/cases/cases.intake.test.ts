@@ -112,6 +112,7 @@ describe('cases: group commit of intake', () => {
         phase: 'receive',
         phaseStartedAt: now,
         phaseDeadline: null,
+        phaseTimeType: null,
         departmentId: null,
         disposalLimit: { value: 1, unit: 'day', timeType: 'workday' },
         disposalStartedAt: null,

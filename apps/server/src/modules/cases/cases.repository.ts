@@ -1,3 +1,4 @@
+import type { TimeType } from '@cityloop/shared';
 import { type Kysely, sql } from 'kysely';
 import { PREPARED } from '../../db/database.ts';
 import type { DB } from '../../db/schema.ts';
@@ -26,6 +27,8 @@ export interface CaseRow {
   phase: string;
   phaseStartedAt: Date;
   phaseDeadline: Date | null;
+  /** The time type the current phase clock counts in (null: written before it was kept). */
+  phaseTimeType: TimeType | null;
   departmentId: number | null;
   disposalLimit: unknown;
   disposalStartedAt: Date | null;
@@ -52,7 +55,7 @@ export interface CaseRow {
 /** Columns of case_file the engine and the API read, in one place. */
 const CASE_COLUMNS = sql`c.id, c.number, c.source, c.workflow, c.kind, c.edition, c.class_code, c.severity, c.urgent,
   c.description, c.address, ST_X(c.geom) AS lng, ST_Y(c.geom) AS lat, c.grid_id, c.community_id, c.street_id,
-  c.district_id, c.component_id, c.state, c.phase, c.phase_started_at, c.phase_deadline, c.department_id,
+  c.district_id, c.component_id, c.state, c.phase, c.phase_started_at, c.phase_deadline, c.phase_time_type, c.department_id,
   c.disposal_limit, c.disposal_started_at, c.disposal_deadline, c.paused_since, c.pauses, c.pending_request,
   c.self_handled, c.reporter_id, c.reporter_contact, c.api_key_id, c.rework_count, c.postpone_count, c.return_count,
   c.supervise_count, c.archive_type, c.closed_at, c.merged_into_id, c.version, c.created_at, c.updated_at`;
@@ -96,6 +99,7 @@ export interface NewCase {
   phase: string;
   phaseStartedAt: Date;
   phaseDeadline: Date | null;
+  phaseTimeType: TimeType | null;
   departmentId: number | null;
   disposalLimit: unknown;
   disposalStartedAt: Date | null;
@@ -223,7 +227,7 @@ export class CasesRepository {
           ord int, idempotency_key text, source text, workflow text, kind text, edition text, class_code text,
           severity text, urgent boolean, description text, address text, lng float8, lat float8, grid_id bigint,
           community_id bigint, street_id bigint, district_id bigint, component_id bigint, state text, phase text,
-          phase_started_at timestamptz, phase_deadline timestamptz, department_id bigint, disposal_limit jsonb,
+          phase_started_at timestamptz, phase_deadline timestamptz, phase_time_type text, department_id bigint, disposal_limit jsonb,
           disposal_started_at timestamptz, disposal_deadline timestamptz, self_handled boolean, reporter_id bigint,
           reporter_contact jsonb, api_key_id bigint, public_token_hash text, created_at timestamptz,
           updated_at timestamptz, event jsonb)
@@ -245,11 +249,11 @@ export class CasesRepository {
       ins AS (
         INSERT INTO case_file AS c (number, source, workflow, kind, edition, class_code, severity, urgent, description,
           address, geom, grid_id, community_id, street_id, district_id, component_id, state, phase, phase_started_at,
-          phase_deadline, department_id, disposal_limit, disposal_started_at, disposal_deadline, self_handled,
+          phase_deadline, phase_time_type, department_id, disposal_limit, disposal_started_at, disposal_deadline, self_handled,
           reporter_id, reporter_contact, api_key_id, idempotency_key, public_token_hash, created_at, updated_at)
         SELECT number, source, workflow, kind, edition, class_code, severity, urgent, description,
           address, ST_SetSRID(ST_MakePoint(lng, lat), 4326), grid_id, community_id, street_id, district_id, component_id,
-          state, phase, phase_started_at, phase_deadline, department_id, disposal_limit, disposal_started_at,
+          state, phase, phase_started_at, phase_deadline, phase_time_type, department_id, disposal_limit, disposal_started_at,
           disposal_deadline, self_handled, reporter_id, reporter_contact, api_key_id, idempotency_key,
           public_token_hash, created_at, updated_at
         FROM numbered ORDER BY rn

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { CaseAction, CaseSource, CaseState, CoordSys, Edition, Role, TimeLimit } from '@cityloop/shared';
+import type { CaseAction, CaseSource, CaseState, CoordSys, Edition, Role, TimeLimit, TimeType } from '@cityloop/shared';
 import { TERMINAL_STATES } from '@cityloop/shared';
 import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
@@ -272,6 +272,7 @@ export class CasesService {
         phase,
         phaseStartedAt: now,
         phaseDeadline: clock.phaseDeadline,
+        phaseTimeType: clock.phaseTimeType,
         departmentId,
         disposalLimit,
         disposalStartedAt: clock.disposalStarted,
@@ -546,11 +547,15 @@ export class CasesService {
         disposalDeadline: startsDisposal ? null : ((patch.disposalDeadline as Date | undefined) ?? c.disposalDeadline),
       });
       patch.phaseDeadline = clock.phaseDeadline;
+      patch.phaseTimeType = clock.phaseTimeType;
       if (startsDisposal || action === 'resume') {
         patch.disposalStartedAt = clock.disposalStarted;
         patch.disposalDeadline = clock.disposalDeadline;
       }
-      if (TERMINAL_STATES.includes(to)) patch.phaseDeadline = null;
+      if (TERMINAL_STATES.includes(to)) {
+        patch.phaseDeadline = null;
+        patch.phaseTimeType = null;
+      }
     } else if (action === 'postpone_approve' && ['dispatched', 'handling'].includes(c.state)) {
       patch.phaseDeadline = patch.disposalDeadline;
     }
@@ -563,9 +568,7 @@ export class CasesService {
       ? c.urgent
         ? 'urgent'
         : ((c.disposalLimit as TimeLimit | null)?.timeType ?? null)
-      : c.urgent
-        ? 'urgent'
-        : 'work';
+      : (c.phaseTimeType ?? (c.urgent ? 'urgent' : 'work'));
     const event: NewEvent = {
       action,
       fromState: c.state,
@@ -633,7 +636,10 @@ export class CasesService {
     return (await this.repo.get(id)) as CaseRow;
   }
 
-  /** Deadlines of the state being entered: its phase limit, or the disposal clock. */
+  /**
+   * Deadlines of the state being entered: its phase limit (the city's phaseLimits setting), or
+   * the disposal clock; and the time type that clock counts in, kept on the case.
+   */
   private async clockFor(
     def: WorkflowDef,
     state: CaseState,
@@ -645,25 +651,43 @@ export class CasesService {
       disposalStarted?: Date | null;
       disposalDeadline?: Date | null;
     },
-  ): Promise<{ phaseDeadline: Date | null; disposalStarted: Date | null; disposalDeadline: Date | null }> {
+  ): Promise<{
+    phaseDeadline: Date | null;
+    phaseTimeType: TimeType | null;
+    disposalStarted: Date | null;
+    disposalDeadline: Date | null;
+  }> {
     const sd = def.states[state];
     const asUrgent = (l: TimeLimit): TimeLimit => (c.urgent ? { ...l, timeType: 'urgent' } : l);
     if (!sd || sd.limit === null)
-      return { phaseDeadline: null, disposalStarted: c.disposalStarted ?? null, disposalDeadline: c.disposalDeadline ?? null };
+      return {
+        phaseDeadline: null,
+        phaseTimeType: null,
+        disposalStarted: c.disposalStarted ?? null,
+        disposalDeadline: c.disposalDeadline ?? null,
+      };
     if (sd.limit === 'disposal') {
+      const limit = asUrgent(c.disposalLimit);
       if (c.disposalStarted && c.disposalDeadline) {
         // The clock runs on from dispatch; time spent suspended is added back.
         const pauses = c.pauses.map((p) => ({ start: new Date(p.start), end: new Date(p.end) }));
         const deadline = pauses.length
-          ? await this.ctx.services.calendar.deadline(new Date(c.disposalStarted), asUrgent(c.disposalLimit), pauses)
+          ? await this.ctx.services.calendar.deadline(new Date(c.disposalStarted), limit, pauses)
           : new Date(c.disposalDeadline);
-        return { phaseDeadline: deadline, disposalStarted: new Date(c.disposalStarted), disposalDeadline: deadline };
+        return {
+          phaseDeadline: deadline,
+          phaseTimeType: limit.timeType,
+          disposalStarted: new Date(c.disposalStarted),
+          disposalDeadline: deadline,
+        };
       }
-      const deadline = await this.ctx.services.calendar.deadline(now, asUrgent(c.disposalLimit));
-      return { phaseDeadline: deadline, disposalStarted: now, disposalDeadline: deadline };
+      const deadline = await this.ctx.services.calendar.deadline(now, limit);
+      return { phaseDeadline: deadline, phaseTimeType: limit.timeType, disposalStarted: now, disposalDeadline: deadline };
     }
+    const limit = asUrgent((await this.ctx.services.settings.get()).phaseLimits[sd.limit]);
     return {
-      phaseDeadline: await this.ctx.services.calendar.deadline(now, asUrgent(sd.limit)),
+      phaseDeadline: await this.ctx.services.calendar.deadline(now, limit),
+      phaseTimeType: limit.timeType,
       disposalStarted: c.disposalStarted ?? null,
       disposalDeadline: c.disposalDeadline ?? null,
     };

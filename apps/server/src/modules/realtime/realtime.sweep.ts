@@ -33,6 +33,7 @@ interface Candidate {
   disposalStartedAt: Date | null;
   disposalDeadline: Date | null;
   disposalLimit: TimeLimit | null;
+  phaseTimeType: TimeType | null;
   pauses: Array<{ start: string; end: string }>;
   light: 'green' | 'yellow' | 'red' | null;
   lightStartedAt: Date | null;
@@ -44,8 +45,9 @@ const same = (a: Date | null, b: Date | null) => (a === null || b === null ? a =
 
 /**
  * Which clock the current phase deadline runs on: the disposal clock (from dispatch, pauses
- * excluded, on the class's time type) or the phase's own limit (work time; urgent cases on
- * the continuous clock) — the same choice the cases module makes when it sets the deadline.
+ * excluded) or the phase's own limit — the same choice the cases module makes when it sets the
+ * deadline, counted in the time type the case kept (rows from before it was kept: the class's
+ * time type for disposal, work time for the phases; urgent cases on the continuous clock).
  */
 function clockOf(c: Candidate): { start: Date; timeType: TimeType; pauses: Interval[] } {
   const def = WORKFLOW_DEFS[c.workflow as keyof typeof WORKFLOW_DEFS];
@@ -53,11 +55,11 @@ function clockOf(c: Candidate): { start: Date; timeType: TimeType; pauses: Inter
   if (limit === 'disposal' && c.disposalStartedAt) {
     return {
       start: new Date(c.disposalStartedAt),
-      timeType: c.urgent ? 'urgent' : (c.disposalLimit?.timeType ?? 'work'),
+      timeType: c.phaseTimeType ?? (c.urgent ? 'urgent' : (c.disposalLimit?.timeType ?? 'work')),
       pauses: (c.pauses ?? []).map((p) => ({ start: new Date(p.start), end: new Date(p.end) })),
     };
   }
-  const timeType: TimeType = c.urgent ? 'urgent' : limit && typeof limit === 'object' ? limit.timeType : 'work';
+  const timeType: TimeType = c.phaseTimeType ?? (c.urgent ? 'urgent' : 'work');
   return { start: new Date(c.phaseStartedAt), timeType, pauses: [] };
 }
 
@@ -80,7 +82,7 @@ export async function sweepDeadlines(ctx: Context, now: Date = ctx.now()): Promi
   const cal = await ctx.services.calendar.load();
   const { rows } = await sql<Candidate>`
     SELECT c.id, c.workflow, c.state, c.phase, c.urgent, c.phase_started_at, c.phase_deadline,
-           c.disposal_started_at, c.disposal_deadline, c.disposal_limit, c.pauses,
+           c.disposal_started_at, c.disposal_deadline, c.disposal_limit, c.phase_time_type, c.pauses,
            l.light, l.phase_started_at AS light_started_at, l.deadline AS light_deadline
     FROM case_file c
     LEFT JOIN case_light l ON l.case_id = c.id

@@ -325,7 +325,7 @@ describe('realtime: SSE, publish and the deadline sweep', () => {
     await sql`UPDATE case_file SET phase_started_at = ${new Date(now.getTime() - 2 * H)}, phase_deadline = ${new Date(now.getTime() - H)} WHERE id = ${a.id}`.execute(
       app.ctx.db,
     );
-    await sql`UPDATE case_file SET urgent = true, phase_started_at = ${new Date(now.getTime() - 9 * H)}, phase_deadline = ${new Date(now.getTime() + H)} WHERE id = ${b.id}`.execute(
+    await sql`UPDATE case_file SET urgent = true, phase_time_type = 'urgent', phase_started_at = ${new Date(now.getTime() - 9 * H)}, phase_deadline = ${new Date(now.getTime() + H)} WHERE id = ${b.id}`.execute(
       app.ctx.db,
     );
     await sql`DELETE FROM case_light`.execute(app.ctx.db);

@@ -1,6 +1,7 @@
-import type { GridCodeDigits } from '@cityloop/shared';
+import type { GridCodeDigits, TimeLimit } from '@cityloop/shared';
 import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
+import { PHASE_LIMITS, type PhaseLimitKey } from '../workflow/workflow.definitions.ts';
 
 /** City-wide settings stored in the database (they travel with the data, not the process). */
 export interface CitySettings {
@@ -19,6 +20,11 @@ export interface CitySettings {
   mapZoom: number;
   /** Open cases of the same class this close (metres) are offered as duplicates at intake. */
   duplicateRadiusM: number;
+  /**
+   * Time limits of the centre's phases (受理, 核实, 立案, 派遣, 发核查, 核查, 结案). A centre staffed
+   * around the clock counts them in natural time. A change applies to phases started after it.
+   */
+  phaseLimits: Record<PhaseLimitKey, TimeLimit>;
 }
 
 export const DEFAULT_SETTINGS: CitySettings = {
@@ -30,6 +36,7 @@ export const DEFAULT_SETTINGS: CitySettings = {
   mapCenter: [116.397, 39.908],
   mapZoom: 10,
   duplicateRadiusM: 50,
+  phaseLimits: { ...PHASE_LIMITS },
 };
 
 /**
@@ -60,11 +67,17 @@ export class SettingsService {
     const rows = await this.ctx.db.selectFrom('citySetting').select(['key', 'value']).execute();
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const r of rows) out[r.key] = r.value;
+    // A phase the city has not set keeps its default.
+    out.phaseLimits = { ...PHASE_LIMITS, ...((out.phaseLimits as object | undefined) ?? {}) };
     return out as unknown as CitySettings;
   }
 
-  async set(values: Partial<CitySettings>, actorId: number | null): Promise<CitySettings> {
+  async set(
+    values: Partial<Omit<CitySettings, 'phaseLimits'>> & { phaseLimits?: Partial<CitySettings['phaseLimits']> },
+    actorId: number | null,
+  ): Promise<CitySettings> {
     const before = await this.get();
+    if (values.phaseLimits) values = { ...values, phaseLimits: { ...before.phaseLimits, ...values.phaseLimits } };
     this.#cache = null;
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;

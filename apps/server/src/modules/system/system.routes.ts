@@ -1,7 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { currentVersion } from '../../db/migrate.ts';
-import { Strict } from '../../lib/schema.ts';
+import { Strict, TimeLimitSchema } from '../../lib/schema.ts';
+import { PHASE_LIMIT_KEYS } from '../workflow/workflow.definitions.ts';
+
+/** The city's phase limits by phase (受理 receive, 核实 verify, 立案 register, 派遣 dispatch, 发核查 sendCheck, 核查 check, 结案 close). */
+const PhaseLimits = (optional: boolean) =>
+  Strict(Object.fromEntries(PHASE_LIMIT_KEYS.map((k) => [k, optional ? Type.Optional(TimeLimitSchema) : TimeLimitSchema])), {
+    description: 'time limits of the centre phases; urgent cases count them on the continuous clock',
+  });
 
 export async function systemRoutes(app: App) {
   const { ctx } = app;
@@ -35,6 +42,7 @@ export async function systemRoutes(app: App) {
     mapCenter: Type.Tuple([Type.Number(), Type.Number()]),
     mapZoom: Type.Number(),
     duplicateRadiusM: Type.Number(),
+    phaseLimits: PhaseLimits(false),
     basemapUrl: Type.Union([Type.String(), Type.Null()]),
   });
 
@@ -58,6 +66,7 @@ export async function systemRoutes(app: App) {
         mapCenter: Type.Optional(Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })])),
         mapZoom: Type.Optional(Type.Number({ minimum: 0, maximum: 22 })),
         duplicateRadiusM: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+        phaseLimits: Type.Optional(PhaseLimits(true)),
       }),
       response: { 200: Settings },
     },

@@ -1,7 +1,7 @@
 import { EDITIONS } from '@cityloop/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
-import { Nullable, Strict } from '../../lib/schema.ts';
+import { Nullable, Strict, TimeLimitSchema } from '../../lib/schema.ts';
 
 const Edition = Type.Union(
   EDITIONS.map((e) => Type.Literal(e)),
@@ -15,16 +15,6 @@ const Code = Type.String({
 });
 const GeometryType = Type.Union([Type.Literal('point'), Type.Literal('line'), Type.Literal('polygon')]);
 
-export const TimeLimitSchema = Strict(
-  {
-    value: Type.Integer({ minimum: 1, maximum: 100_000 }),
-    unit: Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')]),
-    timeType: Type.Union([Type.Literal('urgent'), Type.Literal('work'), Type.Literal('natural')], {
-      description: 'urgent: continuous clock (紧急工作时); work: working hours/days; natural: calendar',
-    }),
-  },
-  { description: '处置时限 disposal limit' },
-);
 const Severity = Strict({
   code: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }),
   name: Type.String({ minLength: 1, maxLength: 50 }),

@@ -25,8 +25,11 @@ export interface Transition {
 export interface StateDef {
   /** The phase the case waits in while in this state. */
   phase: Phase;
-  /** Wait limit; 'disposal' = the class × severity disposal limit; null = no clock (paused or terminal). */
-  limit: TimeLimit | 'disposal' | null;
+  /**
+   * Wait limit: a phase limit of the city's settings (phaseLimits), 'disposal' = the class ×
+   * severity disposal limit, null = no clock (paused or terminal).
+   */
+  limit: PhaseLimitKey | 'disposal' | null;
   terminal?: boolean;
 }
 
@@ -39,7 +42,10 @@ export interface WorkflowDef {
 
 const work = (minutes: number): TimeLimit => ({ value: minutes, unit: 'minute', timeType: 'work' });
 
-/** CityLoop's default phase limits (STANDARDS.md §5); urgent cases count them on the continuous clock. */
+/**
+ * CityLoop's default phase limits (STANDARDS.md §5), the defaults of the city setting
+ * phaseLimits; urgent cases count them on the continuous clock.
+ */
 export const PHASE_LIMITS = {
   receive: work(30),
   verify: work(120),
@@ -48,7 +54,11 @@ export const PHASE_LIMITS = {
   sendCheck: work(30),
   check: work(120),
   close: work(30),
-} as const;
+} as const satisfies Record<string, TimeLimit>;
+
+/** The phase limits a city sets: 受理, 核实, 立案, 派遣, 发核查 (send to check), 核查, 结案. */
+export type PhaseLimitKey = keyof typeof PHASE_LIMITS;
+export const PHASE_LIMIT_KEYS = Object.keys(PHASE_LIMITS) as PhaseLimitKey[];
 
 const OPEN_STATES: readonly CaseState[] = [
   'reported',
@@ -149,18 +159,18 @@ export const STANDARD: WorkflowDef = defineWorkflow({
   name: 'standard',
   label: '标准流程',
   states: {
-    reported: { phase: 'receive', limit: PHASE_LIMITS.receive },
-    verifying: { phase: 'verify', limit: PHASE_LIMITS.verify },
-    accepted: { phase: 'register', limit: PHASE_LIMITS.register },
-    registered: { phase: 'dispatch', limit: PHASE_LIMITS.dispatch },
-    coordination: { phase: 'dispatch', limit: PHASE_LIMITS.dispatch },
+    reported: { phase: 'receive', limit: 'receive' },
+    verifying: { phase: 'verify', limit: 'verify' },
+    accepted: { phase: 'register', limit: 'register' },
+    registered: { phase: 'dispatch', limit: 'dispatch' },
+    coordination: { phase: 'dispatch', limit: 'dispatch' },
     dispatched: { phase: 'dispose', limit: 'disposal' },
     handling: { phase: 'dispose', limit: 'disposal' },
     suspended: { phase: 'suspend', limit: null },
-    feedback: { phase: 'check', limit: PHASE_LIMITS.sendCheck },
-    checking: { phase: 'check', limit: PHASE_LIMITS.check },
-    to_close: { phase: 'close', limit: PHASE_LIMITS.close },
-    self_review: { phase: 'receive', limit: PHASE_LIMITS.receive },
+    feedback: { phase: 'check', limit: 'sendCheck' },
+    checking: { phase: 'check', limit: 'check' },
+    to_close: { phase: 'close', limit: 'close' },
+    self_review: { phase: 'receive', limit: 'receive' },
     closed: terminal,
     not_accepted: terminal,
     not_registered: terminal,
@@ -227,12 +237,12 @@ export const FLATTENED: WorkflowDef = defineWorkflow({
   name: 'flattened',
   label: '扁平化流程',
   states: {
-    coordination: { phase: 'dispatch', limit: PHASE_LIMITS.dispatch },
-    registered: { phase: 'dispatch', limit: PHASE_LIMITS.dispatch },
+    coordination: { phase: 'dispatch', limit: 'dispatch' },
+    registered: { phase: 'dispatch', limit: 'dispatch' },
     dispatched: { phase: 'dispose', limit: 'disposal' },
     handling: { phase: 'dispose', limit: 'disposal' },
     suspended: { phase: 'suspend', limit: null },
-    to_close: { phase: 'close', limit: PHASE_LIMITS.close },
+    to_close: { phase: 'close', limit: 'close' },
     closed: terminal,
     cancelled: terminal,
   },
