@@ -412,6 +412,26 @@ export class CasesRepository {
     return { items: items.rows, total: total.rows[0]?.n ?? 0 };
   }
 
+  /** Queue counts under `where` (scope and filters): 待办 with its lights, 待办 by state, 已办. */
+  async counts(where: ReturnType<typeof sql>[], todo: ReturnType<typeof sql>, done: ReturnType<typeof sql>, now: Date) {
+    const cond = where.length > 0 ? sql.join(where, sql` AND `) : sql`true`;
+    const totals = await sql<{ todo: number; overdue: number; warning: number; urgent: number; done: number }>`
+      SELECT count(*) FILTER (WHERE t.todo)::int AS todo,
+             count(*) FILTER (WHERE t.todo AND c.phase_deadline < ${now})::int AS overdue,
+             count(*) FILTER (WHERE t.todo AND c.phase_deadline >= ${now} AND l.light = 'yellow'
+                                AND l.phase_started_at = c.phase_started_at AND l.deadline = c.phase_deadline)::int AS warning,
+             count(*) FILTER (WHERE t.todo AND c.urgent)::int AS urgent,
+             count(*) FILTER (WHERE ${done})::int AS done
+      FROM case_file c
+      LEFT JOIN case_light l ON l.case_id = c.id
+      CROSS JOIN LATERAL (SELECT ${todo} AS todo) t
+      WHERE ${cond}`.execute(this.db);
+    const byState = await sql<{ state: string; n: number }>`
+      SELECT c.state, count(*)::int AS n FROM case_file c WHERE ${cond} AND ${todo} GROUP BY c.state ORDER BY c.state`.execute(this.db);
+    const t = totals.rows[0] ?? { todo: 0, overdue: 0, warning: 0, urgent: 0, done: 0 };
+    return { ...t, todoByState: Object.fromEntries(byState.rows.map((r) => [r.state, r.n])) as Record<string, number> };
+  }
+
   /** Every department the case's log names (those that held it, or acted on it). */
   async departmentsOf(caseId: number, db: Kysely<DB> = this.db): Promise<number[]> {
     const res = await sql<{ id: number }>`

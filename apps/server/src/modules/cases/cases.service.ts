@@ -788,30 +788,48 @@ export class CasesService {
   }
 
   /**
-   * Lists cases: `todo` = waiting on one of the caller's roles (within scope), `done` = ones
-   * the caller acted on, `all` = everything in scope. Urgent first, then nearest deadline.
+   * What waits on the caller: cases in a state from which one of the caller's roles has an
+   * action (chasing 督办 and raising requests aside), with the pending request that action
+   * needs (a dispatcher's 回退/延期/挂账 approvals only while one is pending). A department's
+   * handlers wait only on their own department's cases.
    */
-  async list(auth: Auth, f: CaseFilter) {
+  #todoCondition(auth: Auth): ReturnType<typeof sql> {
+    const roles = roleList(auth);
+    const ors: ReturnType<typeof sql>[] = [];
+    for (const def of Object.values(WORKFLOW_DEFS)) {
+      const byPending = new Map<string, Set<string>>();
+      for (const t of def.transitions) {
+        if (t.action === 'supervise' || t.request || !t.roles.some((r) => roles.includes(r))) continue;
+        const key = t.pending ?? '';
+        const states = byPending.get(key) ?? new Set<string>();
+        for (const st of t.from) states.add(st);
+        byPending.set(key, states);
+      }
+      for (const [pending, states] of byPending) {
+        const cond =
+          pending === ''
+            ? sql`true`
+            : pending === 'any'
+              ? sql`c.pending_request IS NOT NULL`
+              : sql`c.pending_request->>'type' = ${pending}`;
+        ors.push(sql`(c.workflow = ${def.name} AND c.state = ANY(${[...states]}::text[]) AND ${cond})`);
+      }
+    }
+    const todo = ors.length > 0 ? sql`(${sql.join(ors, sql` OR `)})` : sql`false`;
+    if (roles.every((r) => r === 'handler' || r === 'dept_admin')) return sql`(${todo} AND c.department_id = ${auth.departmentId ?? -1})`;
+    return todo;
+  }
+
+  /** The caller's own actions (its 已办), reports aside. */
+  #doneCondition(auth: Auth): ReturnType<typeof sql> {
+    return sql`EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id AND e.actor_id = ${auth.personId ?? -1} AND e.action <> 'report')`;
+  }
+
+  /** Scope and filters of a list, without the queue. */
+  async #filters(auth: Auth, f: Omit<CaseFilter, 'queue' | 'limit' | 'offset'>): Promise<ReturnType<typeof sql>[]> {
     const where: ReturnType<typeof sql>[] = [];
     const scope = await this.scopeConditions(auth);
     if (scope) where.push(...scope);
-    const queue = f.queue ?? 'all';
-    if (queue === 'todo') {
-      const states = new Set<string>();
-      for (const def of Object.values(WORKFLOW_DEFS)) {
-        for (const t of def.transitions) {
-          if (t.action !== 'supervise' && t.roles.some((r) => roleList(auth).includes(r))) for (const s of t.from) states.add(s);
-        }
-      }
-      where.push(states.size ? sql`c.state = ANY(${[...states]}::text[])` : sql`false`);
-      if (roleList(auth).every((r) => r === 'handler' || r === 'dept_admin')) {
-        where.push(sql`c.department_id = ${auth.departmentId ?? -1}`);
-      }
-    } else if (queue === 'done') {
-      where.push(
-        sql`EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id AND e.actor_id = ${auth.personId ?? -1} AND e.action <> 'report')`,
-      );
-    }
     if (f.state) where.push(sql`c.state = ${f.state}`);
     if (f.classCode) where.push(sql`c.class_code = ${f.classCode}`);
     if (f.districtId) where.push(sql`c.district_id = ${f.districtId}`);
@@ -821,6 +839,27 @@ export class CasesService {
     if (f.from) where.push(sql`c.created_at >= ${new Date(f.from)}`);
     if (f.to) where.push(sql`c.created_at < ${new Date(f.to)}`);
     if (f.q) where.push(sql`(c.number LIKE ${`${f.q}%`} OR c.description LIKE ${`%${f.q}%`} OR c.address LIKE ${`%${f.q}%`})`);
+    return where;
+  }
+
+  /**
+   * Lists cases: `todo` = waiting on one of the caller's roles (within scope), `done` = ones
+   * the caller acted on, `all` = everything in scope. Urgent first, then nearest deadline.
+   */
+  async list(auth: Auth, f: CaseFilter) {
+    const where = await this.#filters(auth, f);
+    const queue = f.queue ?? 'all';
+    if (queue === 'todo') where.push(this.#todoCondition(auth));
+    else if (queue === 'done') where.push(this.#doneCondition(auth));
     return this.repo.list(where, f.limit, f.offset);
+  }
+
+  /**
+   * The counts a workbench shows beside its queues, under the same filters: 待办 with how many
+   * are overdue, on a yellow light and urgent, 待办 by state, and 已办.
+   */
+  async counts(auth: Auth, f: Omit<CaseFilter, 'queue' | 'limit' | 'offset'>) {
+    const where = await this.#filters(auth, f);
+    return this.repo.counts(where, this.#todoCondition(auth), this.#doneCondition(auth), this.ctx.now());
   }
 }

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
+
+/** Work queues (待办/已办) and their counts, per role and scope. */
+describe('cases: work queues and counts', () => {
+  let t: TestApp;
+  const cookie: Record<string, string> = {};
+  let point: { lng: number; lat: number };
+  let eventClass: string;
+  let handlerDept: number;
+  let now = new Date('2026-12-01T02:00:00Z'); // Tuesday 10:00 in Beijing
+
+  beforeAll(async () => {
+    t = await createTestApp({ clock: () => now });
+    for (const u of ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'admin']) cookie[u] = await t.login(u);
+    ({ point, eventClass, handlerDept } = await demoCaseFixtures(t.ctx.db));
+  });
+  afterAll(() => t.close());
+
+  const get = async (who: string, url: string) => {
+    const res = await t.app.inject({ method: 'GET', url, headers: { cookie: cookie[who] as string } });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  const act = async (who: string, id: number, action: string, body: Record<string, unknown> = {}) => {
+    const cur = await get('admin', `/api/cases/${id}`);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/cases/${id}/actions/${action}`,
+      headers: { cookie: cookie[who] as string },
+      payload: { version: cur.version, ...body },
+    });
+    expect(res.statusCode, `${who} ${action}: ${res.body}`).toBe(200);
+  };
+  const dispatched = async (description: string, urgent = false) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { cookie: cookie.acceptor as string },
+      payload: { source: 'hotline', kind: 'event', classCode: eventClass, description, location: point, urgent },
+    });
+    const id = res.json().id as number;
+    await act('acceptor', id, 'accept');
+    await act('shiftlead', id, 'register');
+    await act('dispatcher', id, 'dispatch', { departmentId: handlerDept });
+    return id;
+  };
+  const counts = async (who: string) => {
+    const person = await t.ctx.db.selectFrom('person').select('id').where('username', '=', who).executeTakeFirstOrThrow();
+    const auth = await t.ctx.services.auth.loadPerson(person.id);
+    return t.ctx.services.cases.counts(auth as NonNullable<typeof auth>, {});
+  };
+  const todoIds = async (who: string) => (await get(who, '/api/cases?queue=todo&limit=200')).items.map((c: { id: number }) => c.id);
+
+  it("keeps cases in disposal out of the dispatcher's 待办 until a request needs a decision", async () => {
+    const a = await dispatched('排水井盖松动');
+    const b = await dispatched('路灯不亮', true);
+    expect(await todoIds('handler')).toEqual(expect.arrayContaining([a, b]));
+    expect(await todoIds('dispatcher')).not.toContain(a);
+
+    await act('handler', a, 'sign');
+    await act('handler', a, 'postpone_request', { reason: '需要更换配件', extension: { value: 2, unit: 'day' } });
+    expect(await todoIds('dispatcher')).toContain(a);
+    expect(await todoIds('dispatcher')).not.toContain(b);
+
+    const c = await counts('dispatcher');
+    expect(c.todoByState.handling).toBeGreaterThanOrEqual(1);
+    expect(c.done).toBeGreaterThanOrEqual(2);
+    await act('dispatcher', a, 'postpone_approve');
+    expect(await todoIds('dispatcher')).not.toContain(a);
+  });
+
+  it('counts 待办, overdue, urgent and 已办 as the lists do', async () => {
+    const h0 = await counts('handler');
+    const todo = await get('handler', '/api/cases?queue=todo&limit=1');
+    expect(h0.todo).toBe(todo.total);
+    expect(h0.urgent).toBeGreaterThanOrEqual(1);
+    expect(Object.values(h0.todoByState).reduce((x, y) => x + y, 0)).toBe(h0.todo);
+    const done = await get('handler', '/api/cases?queue=done&limit=1');
+    expect(h0.done).toBe(done.total);
+
+    // A month later every open clock has run out.
+    now = new Date(now.getTime() + 30 * 86_400_000);
+    const h1 = await counts('handler');
+    const overdue = await get('handler', '/api/cases?queue=todo&overdue=true&limit=1');
+    expect(h1.overdue).toBe(overdue.total);
+    expect(h1.overdue).toBe(h1.todo);
+  });
+});
