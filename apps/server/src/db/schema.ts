@@ -342,6 +342,8 @@ export interface MediaTable {
   id: string;
   ownerPersonId: number | null;
   ownerApiKeyId: number | null;
+  /** Anonymous (public channel) uploads: sha256 of the upload token that owns the photo. */
+  ownerUploadHash: string | null;
   contentType: 'image/jpeg' | 'image/png' | 'image/webp';
   size: number;
   width: number;

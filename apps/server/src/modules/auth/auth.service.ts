@@ -16,6 +16,11 @@ export interface Auth {
   name: string;
   departmentId: number | null;
   roles: Array<{ role: Role; scopeRegionId: number | null; scopeDepartmentId: number | null }>;
+  /**
+   * Anonymous callers of the public channel only (no person, no API key): the sha256 of the
+   * upload token they presented, which owns the photos uploaded with it. Never set otherwise.
+   */
+  uploadTokenHash?: string;
 }
 
 export const SESSION_COOKIE = 'cityloop_session';

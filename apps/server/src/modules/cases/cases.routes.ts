@@ -1,9 +1,10 @@
 import { ARCHIVE_TYPES, CASE_ACTIONS, CASE_SOURCES, CASE_STATES, EDITIONS, SEVERITIES } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
-import { AppError } from '../../errors.ts';
+import { RateLimiter } from '../../lib/rate-limit.ts';
 import { IdParam, LngLatQuery, OneOf, Strict } from '../../lib/schema.ts';
 import type { Auth } from '../auth/auth.service.ts';
+import { PUBLIC_MAX_PER_TOKEN, UPLOAD_TOKEN_PATTERN } from '../media/media.service.ts';
 
 /** A reporter's optional contact; never shown publicly. */
 const Contact = Strict({
@@ -49,7 +50,11 @@ const PUBLIC_WINDOW_MS = 10 * 60_000;
 
 export async function casesRoutes(app: App) {
   const cases = app.ctx.services.cases;
-  const publicHits = new Map<string, number[]>();
+  const publicReports = new RateLimiter({
+    limit: PUBLIC_LIMIT,
+    windowMs: PUBLIC_WINDOW_MS,
+    message: '提交过于频繁，请稍后再试 / Too many reports from your address; try again later',
+  });
 
   app.post('/api/public/cases', {
     config: { access: 'public' },
@@ -65,17 +70,19 @@ export async function casesRoutes(app: App) {
         address: Type.Optional(Type.String({ minLength: 2, maxLength: 200 })),
         idempotencyKey: Type.Optional(Type.String({ minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' })),
         reporterContact: Type.Optional(Contact),
+        photos: Type.Optional(
+          Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+            maxItems: PUBLIC_MAX_PER_TOKEN,
+            description: 'ids of photos uploaded at POST /api/public/media; published with the case without EXIF',
+          }),
+        ),
+        uploadToken: Type.Optional(
+          Type.String({ pattern: UPLOAD_TOKEN_PATTERN, description: 'the token the photos were uploaded with (required with photos)' }),
+        ),
       }),
     },
     handler: async (req, reply) => {
-      const now = Date.now();
-      const recent = (publicHits.get(req.ip) ?? []).filter((t) => now - t < PUBLIC_WINDOW_MS);
-      if (recent.length >= PUBLIC_LIMIT) {
-        reply.header('retry-after', Math.ceil((PUBLIC_WINDOW_MS - (now - (recent[0] as number))) / 1000));
-        throw new AppError(429, 'rate_limited', '提交过于频繁，请稍后再试 / Too many reports from your address; try again later');
-      }
-      recent.push(now);
-      publicHits.set(req.ip, recent);
+      publicReports.check(req.ip, reply);
       const out = await cases.reportPublic(req.body);
       return reply.code(out.created ? 201 : 200).send(out);
     },

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { DB, MediaTable } from '../../db/schema.ts';
 
 export type MediaRow = Selectable<MediaTable>;
@@ -19,6 +19,28 @@ export class MediaRepository {
     return db.selectFrom('media').selectAll().where('caseId', '=', caseId).orderBy('createdAt').orderBy('id').execute();
   }
 
+  /** A case's public photos, oldest first. */
+  publicForCase(caseId: number, db: Kysely<DB> = this.db): Promise<MediaRow[]> {
+    return db
+      .selectFrom('media')
+      .selectAll()
+      .where('caseId', '=', caseId)
+      .where('public', '=', true)
+      .orderBy('createdAt')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** How many photos an upload token owns (index media_owner_upload_idx). */
+  async countByUploadHash(hash: string, db: Kysely<DB> = this.db): Promise<number> {
+    const row = await db
+      .selectFrom('media')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('ownerUploadHash', '=', hash)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** Which of these hashes are already stored. */
   async knownHashes(hashes: string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
@@ -30,12 +52,18 @@ export class MediaRepository {
     return this.db.insertInto('media').values(rows).returningAll().execute();
   }
 
-  /** Attaches unattached (or already this case's) media; returns the ids updated. */
+  /**
+   * Attaches unattached (or already this case's) media; returns the ids updated. An anonymous
+   * upload joining its case for the first time becomes public (the right side reads the old row).
+   */
   async attach(ids: string[], caseId: number, db: Kysely<DB> = this.db): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows = await db
       .updateTable('media')
-      .set({ caseId })
+      .set({
+        caseId,
+        public: sql<boolean>`CASE WHEN media.case_id IS NULL AND media.owner_upload_hash IS NOT NULL THEN true ELSE media.public END`,
+      })
       .where('id', 'in', ids)
       .where((eb) => eb.or([eb('caseId', 'is', null), eb('caseId', '=', caseId)]))
       .returning('id')

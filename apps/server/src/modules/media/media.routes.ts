@@ -1,11 +1,12 @@
 import fastifyMultipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { AppError, badRequest } from '../../errors.ts';
+import { RateLimiter } from '../../lib/rate-limit.ts';
 import { Nullable } from '../../lib/schema.ts';
 import type { Claim, UploadFile } from './media.service.ts';
-import { mediaTooLarge } from './media.service.ts';
+import { mediaTooLarge, UPLOAD_TOKEN_PATTERN } from './media.service.ts';
 
 const MediaItem = Type.Object({
   id: Type.String(),
@@ -28,8 +29,25 @@ const MediaItem = Type.Object({
   thumbUrl: Type.String(),
   publicUrl: Nullable(Type.String()),
 });
+const PublicUploadItem = Type.Object({
+  id: Type.String(),
+  contentType: Type.String(),
+  size: Type.Integer(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  createdAt: Type.String(),
+});
 const MediaIdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const FIELDS = new Set(['claimedLng', 'claimedLat', 'claimedAt', 'claimedCrs']);
+const PUBLIC_FIELDS = new Set(['uploadToken']);
+const UPLOAD_TOKEN_HEADER = 'x-upload-token';
+
+/**
+ * Anonymous uploads are limited per client address (in this process), like anonymous
+ * reports: PUBLIC_UPLOAD_LIMIT requests per PUBLIC_UPLOAD_WINDOW_MS.
+ */
+const PUBLIC_UPLOAD_LIMIT = 10;
+const PUBLIC_UPLOAD_WINDOW_MS = 10 * 60_000;
 
 export async function mediaRoutes(app: App) {
   // Typed through a cast so this file compiles whether or not Services lists media yet.
@@ -37,6 +55,12 @@ export async function mediaRoutes(app: App) {
 
   await app.register(fastifyMultipart, {
     limits: { fileSize: media.maxBytes, files: media.maxFiles, fields: FIELDS.size, fieldSize: 100, parts: media.maxFiles + FIELDS.size },
+  });
+
+  const publicUploads = new RateLimiter({
+    limit: PUBLIC_UPLOAD_LIMIT,
+    windowMs: PUBLIC_UPLOAD_WINDOW_MS,
+    message: '上传过于频繁，请稍后再试 / Too many uploads from your address; try again later',
   });
 
   app.post('/api/media', {
@@ -60,37 +84,7 @@ export async function mediaRoutes(app: App) {
     // A multipart body is streamed, not parsed up front: nothing to validate before the handler.
     validatorCompiler: () => () => true,
     handler: async (req, reply) => {
-      if (!req.isMultipart())
-        throw new AppError(415, 'media_multipart_required', '请以 multipart/form-data 上传 / Upload as multipart/form-data');
-      const files: UploadFile[] = [];
-      const fields: Record<string, string> = {};
-      try {
-        for await (const part of req.parts({
-          limits: {
-            fileSize: media.maxBytes,
-            files: media.maxFiles,
-            fields: FIELDS.size,
-            fieldSize: 100,
-            parts: media.maxFiles + FIELDS.size,
-          },
-        })) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file') {
-              part.file.resume();
-              throw badRequest('media_field_unknown', `未知字段 ${part.fieldname} / Unknown field ${part.fieldname}`);
-            }
-            files.push({ filename: part.filename, buffer: await part.toBuffer() });
-          } else {
-            if (!FIELDS.has(part.fieldname))
-              throw badRequest('media_field_unknown', `未知字段 ${part.fieldname} / Unknown field ${part.fieldname}`);
-            if (part.valueTruncated)
-              throw badRequest('media_claim_invalid', `字段 ${part.fieldname} 过长 / Field ${part.fieldname} is too long`);
-            fields[part.fieldname] = String(part.value);
-          }
-        }
-      } catch (err) {
-        throw multipartError(err, media.maxBytes, media.maxFiles);
-      }
+      const { files, fields } = await readParts(req, { maxBytes: media.maxBytes, maxFiles: media.maxFiles, fields: FIELDS });
       const crs = fields.claimedCrs;
       if (crs !== undefined && !['wgs84', 'gcj02', 'bd09'].includes(crs))
         throw badRequest('media_claim_invalid', 'claimedCrs 须为 wgs84、gcj02 或 bd09 / claimedCrs must be wgs84, gcj02 or bd09');
@@ -102,6 +96,50 @@ export async function mediaRoutes(app: App) {
         crs: crs as Claim['crs'],
       };
       const out = await media.upload(req.auth!, files, claim);
+      return reply.code(201).send(out);
+    },
+  });
+
+  app.post('/api/public/media', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['public'],
+      summary: `Upload photos without an account for a public report (multipart: at most ${media.publicMaxFiles} \`file\` parts; rate-limited)`,
+      description:
+        `JPEG, PNG or WebP, recognised by content; all files are stored or none. The first upload returns an \`uploadToken\` ` +
+        `(once): send it again (header \`X-Upload-Token\` or field \`uploadToken\`) to add photos to the same set, at most ` +
+        `${media.publicMaxPerToken} in all, and with the photo ids on POST /api/public/cases. The photos are published ` +
+        'with the case, without EXIF, and not before.',
+      consumes: ['multipart/form-data'],
+      body: Type.Object({
+        file: Type.Array(Type.String({ format: 'binary' }), { maxItems: media.publicMaxFiles }),
+        uploadToken: Type.Optional(Type.String({ pattern: UPLOAD_TOKEN_PATTERN })),
+      }),
+      response: {
+        201: Type.Object({
+          uploadToken: Type.Optional(Type.String({ description: 'issued on the first upload only; keep it to report with the photos' })),
+          media: Type.Array(PublicUploadItem),
+        }),
+      },
+    },
+    validatorCompiler: () => () => true,
+    handler: async (req, reply) => {
+      publicUploads.check(req.ip, reply);
+      const { files, fields } = await readParts(req, {
+        maxBytes: media.maxBytes,
+        maxFiles: media.publicMaxFiles,
+        fields: PUBLIC_FIELDS,
+        fieldTooLong: 'media_field_invalid',
+      });
+      const header = req.headers[UPLOAD_TOKEN_HEADER];
+      const fromHeader = Array.isArray(header) ? header[0] : header;
+      const field = fields.uploadToken;
+      if (fromHeader !== undefined && field !== undefined && fromHeader !== field)
+        throw badRequest(
+          'media_upload_token_conflict',
+          '请求头与表单中的上传凭证不一致 / The upload token in the header and the form differ',
+        );
+      const out = await media.uploadPublic(files, fromHeader ?? field ?? null);
       return reply.code(201).send(out);
     },
   });
@@ -155,6 +193,43 @@ function send(
   reply.header('content-disposition', 'inline').type(contentType);
   if (length !== null) reply.header('content-length', length);
   return reply.send(stream);
+}
+
+/**
+ * Reads a multipart upload: `file` parts into memory (each at most maxBytes, at most maxFiles)
+ * and the allowed text fields. Anything else is refused before the service sees it.
+ */
+async function readParts(
+  req: FastifyRequest,
+  opts: { maxBytes: number; maxFiles: number; fields: Set<string>; fieldTooLong?: string },
+): Promise<{ files: UploadFile[]; fields: Record<string, string> }> {
+  const { maxBytes, maxFiles, fields: allowed } = opts;
+  if (!req.isMultipart())
+    throw new AppError(415, 'media_multipart_required', '请以 multipart/form-data 上传 / Upload as multipart/form-data');
+  const files: UploadFile[] = [];
+  const fields: Record<string, string> = {};
+  try {
+    for await (const part of req.parts({
+      limits: { fileSize: maxBytes, files: maxFiles, fields: allowed.size, fieldSize: 100, parts: maxFiles + allowed.size },
+    })) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') {
+          part.file.resume();
+          throw badRequest('media_field_unknown', `未知字段 ${part.fieldname} / Unknown field ${part.fieldname}`);
+        }
+        files.push({ filename: part.filename, buffer: await part.toBuffer() });
+      } else {
+        if (!allowed.has(part.fieldname))
+          throw badRequest('media_field_unknown', `未知字段 ${part.fieldname} / Unknown field ${part.fieldname}`);
+        if (part.valueTruncated)
+          throw badRequest(opts.fieldTooLong ?? 'media_claim_invalid', `字段 ${part.fieldname} 过长 / Field ${part.fieldname} is too long`);
+        fields[part.fieldname] = String(part.value);
+      }
+    }
+  } catch (err) {
+    throw multipartError(err, maxBytes, maxFiles);
+  }
+  return { files, fields };
 }
 
 function multipartError(err: unknown, maxBytes: number, maxFiles: number): unknown {

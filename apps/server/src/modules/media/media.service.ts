@@ -20,6 +20,12 @@ export const GPS_FAR_M = 200;
 export const TIME_FAR_MS = 2 * 3600_000;
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_MAX_FILES = 10;
+/** Anonymous uploads (public channel): files per request, and photos per upload token. */
+export const PUBLIC_MAX_FILES = 3;
+export const PUBLIC_MAX_PER_TOKEN = 9;
+/** An upload token as issued: 32 random bytes, base64url. */
+export const UPLOAD_TOKEN_PATTERN = '^[A-Za-z0-9_-]{43}$';
+const UPLOAD_TOKEN = new RegExp(UPLOAD_TOKEN_PATTERN);
 
 /**
  * Flags on a photo: `exif_missing` (no capture time and no GPS in it), `exif_gps_far` /
@@ -59,6 +65,25 @@ export interface MediaView {
   publicUrl: string | null;
 }
 
+/** What an anonymous uploader gets back: no EXIF, no flags, no URLs it could not open. */
+export interface PublicUploadView {
+  id: string;
+  contentType: string;
+  size: number;
+  width: number;
+  height: number;
+  createdAt: string;
+}
+
+/** A photo the public may see with a case: the EXIF-stripped rendition only. */
+export interface PublicPhotoView {
+  id: string;
+  contentType: string;
+  width: number;
+  height: number;
+  url: string;
+}
+
 export interface CompareResult {
   id: string;
   flags: string[];
@@ -74,12 +99,30 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const mediaNotFound = (id: string) => notFound('media_not_found', `图片 ${id} 不存在 / Media ${id} does not exist`);
 
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** The owner of an anonymous upload: nobody logged in, identified by the upload token's hash. */
+const anonymousUploader = (uploadTokenHash: string): Auth => ({
+  kind: 'session',
+  personId: null,
+  apiKeyId: null,
+  username: 'public',
+  name: '公众',
+  departmentId: null,
+  roles: [],
+  uploadTokenHash,
+});
+
 export class MediaService {
   readonly storage: MediaStorage;
   /** Largest accepted file in bytes (per file). */
   maxBytes: number;
   /** Most files in one upload request. */
   maxFiles: number;
+  /** Most files in one anonymous upload request. */
+  publicMaxFiles = PUBLIC_MAX_FILES;
+  /** Most photos one upload token may hold (over all its requests). */
+  publicMaxPerToken = PUBLIC_MAX_PER_TOKEN;
   private readonly repo: MediaRepository;
 
   constructor(
@@ -143,6 +186,7 @@ export class MediaService {
         id: crypto.randomUUID(),
         ownerPersonId: auth.personId,
         ownerApiKeyId: auth.personId === null ? auth.apiKeyId : null,
+        ownerUploadHash: auth.personId === null && auth.apiKeyId === null ? (auth.uploadTokenHash ?? null) : null,
         contentType: p.contentType,
         size: (files[i] as UploadFile).buffer.length,
         width: p.width,
@@ -175,6 +219,48 @@ export class MediaService {
       await Promise.allSettled(written.map((k) => this.storage.delete(k)));
       throw err;
     }
+  }
+
+  /**
+   * An anonymous upload (public channel), with the stricter limits: at most publicMaxFiles
+   * files per request and publicMaxPerToken per upload token. Without a token a new one is
+   * issued and returned (once; only its hash is stored); with one, the photos join the set
+   * that token owns. The photos stay private until they go on a public report with the token.
+   */
+  async uploadPublic(files: UploadFile[], uploadToken: string | null): Promise<{ uploadToken?: string; media: PublicUploadView[] }> {
+    if (files.length > this.publicMaxFiles)
+      throw new AppError(
+        413,
+        'media_too_many_files',
+        `一次最多上传 ${this.publicMaxFiles} 个文件 / At most ${this.publicMaxFiles} files per upload`,
+        { maxFiles: this.publicMaxFiles },
+      );
+    let issued: string | undefined;
+    let hash: string;
+    if (uploadToken !== null) {
+      hash = sha256(uploadToken);
+      const held = UPLOAD_TOKEN.test(uploadToken) ? await this.repo.countByUploadHash(hash) : 0;
+      if (held === 0) throw new AppError(403, 'media_upload_token_invalid', '上传凭证无效 / The upload token is unknown or invalid');
+      if (held + files.length > this.publicMaxPerToken)
+        throw unprocessable(
+          'media_upload_set_full',
+          `每个上传凭证最多 ${this.publicMaxPerToken} 张照片 / At most ${this.publicMaxPerToken} photos per upload token`,
+          { maxPerToken: this.publicMaxPerToken, held },
+        );
+    } else {
+      issued = crypto.randomBytes(32).toString('base64url');
+      hash = sha256(issued);
+    }
+    const stored = await this.upload(anonymousUploader(hash), files, null);
+    const media = stored.map((m) => ({
+      id: m.id,
+      contentType: m.contentType,
+      size: m.size,
+      width: m.width,
+      height: m.height,
+      createdAt: m.createdAt,
+    }));
+    return issued === undefined ? { media } : { uploadToken: issued, media };
   }
 
   // --- reading -----------------------------------------------------------------------------
@@ -219,6 +305,17 @@ export class MediaService {
     return (await this.repo.forCase(caseId, db)).map((r) => this.view(r));
   }
 
+  /** A case's photos marked public, as links to their EXIF-stripped rendition (nothing else about them). */
+  async listPublicForCase(caseId: number): Promise<PublicPhotoView[]> {
+    return (await this.repo.publicForCase(caseId)).map((r) => ({
+      id: r.id,
+      contentType: r.contentType,
+      width: r.width,
+      height: r.height,
+      url: `/api/public/media/${r.id}`,
+    }));
+  }
+
   view(r: MediaRow): MediaView {
     const e = r.exif;
     return {
@@ -244,6 +341,8 @@ export class MediaService {
    * Media ids a caller may put on a case: they exist, and were uploaded by this caller or
    * are already on this case; none is attached to another case. Otherwise 422 `media_not_found`
    * naming the ids. Returns the rows in the order given (duplicates dropped).
+   * A caller with neither person nor API key (the public channel) proves it uploaded a photo
+   * with the upload token's hash (auth.uploadTokenHash) matching the photo's owner.
    */
   async assertUsable(auth: Auth, ids: string[], caseId: number | null = null, db?: Kysely<DB>): Promise<MediaRow[]> {
     const unique = [...new Set(ids)];
@@ -257,7 +356,13 @@ export class MediaService {
       if (!m) return true;
       if (m.caseId !== null) return m.caseId !== caseId;
       const mine =
-        (m.ownerPersonId !== null && m.ownerPersonId === auth.personId) || (m.ownerApiKeyId !== null && m.ownerApiKeyId === auth.apiKeyId);
+        (m.ownerPersonId !== null && m.ownerPersonId === auth.personId) ||
+        (m.ownerApiKeyId !== null && m.ownerApiKeyId === auth.apiKeyId) ||
+        (auth.personId === null &&
+          auth.apiKeyId === null &&
+          m.ownerUploadHash !== null &&
+          auth.uploadTokenHash !== undefined &&
+          m.ownerUploadHash === auth.uploadTokenHash);
       return !mine;
     });
     if (bad.length > 0)
@@ -267,7 +372,12 @@ export class MediaService {
     return unique.map((id) => byId.get(id) as MediaRow);
   }
 
-  /** Attaches media to a case (pass the transaction's `db`); 409 if one went to another case meanwhile. */
+  /**
+   * Attaches media to a case (pass the transaction's `db`); 409 if one went to another case meanwhile.
+   * Anonymous uploads (owned by an upload token) were sent to go on a public report: they are
+   * marked public as they first join their case, in the same statement, so the public sees them
+   * (EXIF-stripped only) exactly when the case exists.
+   */
   async attach(ids: string[], caseId: number, db?: Kysely<DB>): Promise<void> {
     const unique = [...new Set(ids)];
     const done = await this.repo.attach(unique, caseId, db);
