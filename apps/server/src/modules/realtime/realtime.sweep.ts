@@ -124,61 +124,54 @@ export async function sweepDeadlines(ctx: Context, now: Date = ctx.now()): Promi
         return;
       }
       // Only if the case is still on the clock that was measured, and only a step up (the claim):
-      // marking the same crossing twice is impossible even without the lock.
-      const written = await sql<WrittenMark>`
-        INSERT INTO case_light (case_id, light, phase, phase_started_at, deadline, ratio, at)
-        SELECT c.id, m.light, c.phase, c.phase_started_at, c.phase_deadline, m.ratio, ${now}::timestamptz
-        FROM unnest(${chunk.map((m) => m.id)}::bigint[], ${chunk.map((m) => m.light)}::text[], ${chunk.map((m) => m.ratio)}::float8[],
-                    ${chunk.map((m) => new Date(m.started).toISOString())}::timestamptz[],
-                    ${chunk.map((m) => m.deadline.toISOString())}::timestamptz[]) AS m(id, light, ratio, started, deadline)
-        JOIN case_file c ON c.id = m.id AND c.paused_since IS NULL
-          AND date_trunc('milliseconds', c.phase_started_at) = m.started
-          AND date_trunc('milliseconds', c.phase_deadline) = m.deadline
-        ON CONFLICT (case_id) DO UPDATE SET light = excluded.light, phase = excluded.phase,
-          phase_started_at = excluded.phase_started_at, deadline = excluded.deadline, ratio = excluded.ratio, at = excluded.at
-        WHERE case_light.phase_started_at <> excluded.phase_started_at
-           OR case_light.deadline <> excluded.deadline
-           OR case_light.light = 'green'
-           OR (case_light.light = 'yellow' AND excluded.light = 'red')
-        RETURNING case_id, light`.execute(tx.db);
-      const ids = written.rows.map((w) => Number(w.caseId));
-      if (ids.length === 0) return;
-      const cases = await sql<CaseFacts>`
-        SELECT id, state, phase, urgent, phase_deadline, department_id, district_id, street_id, community_id, grid_id,
-               reporter_id, api_key_id
-        FROM case_file WHERE id = ANY(${ids}::bigint[])`.execute(tx.db);
-      const lightOfCase = new Map(written.rows.map((w) => [Number(w.caseId), w.light]));
-      const events: PublishInput[] = cases.rows.map((c) => {
-        const light = lightOfCase.get(Number(c.id)) as 'yellow' | 'red';
-        return {
-          type: light === 'red' ? 'case.overdue' : 'case.warning',
-          caseId: Number(c.id),
-          state: c.state,
-          phase: c.phase,
-          departmentId: c.departmentId,
-          districtId: c.districtId,
-          streetId: c.streetId,
-          communityId: c.communityId,
-          gridId: c.gridId,
-          reporterId: c.reporterId,
-          apiKeyId: c.apiKeyId,
-          urgent: c.urgent,
-          light,
-          deadline: new Date(c.phaseDeadline).toISOString(),
-          at: now,
-        };
-      });
+      // marking the same crossing twice is impossible even without the lock. What is announced is
+      // read in the same statement, so from the same snapshot as the mark: a later statement could
+      // see a transition committed meanwhile (READ COMMITTED) and announce the light with the next
+      // state and its deadline, or none.
+      const written = await sql<CaseFacts & { light: 'yellow' | 'red' }>`
+        WITH marked AS (
+          INSERT INTO case_light (case_id, light, phase, phase_started_at, deadline, ratio, at)
+          SELECT c.id, m.light, c.phase, c.phase_started_at, c.phase_deadline, m.ratio, ${now}::timestamptz
+          FROM unnest(${chunk.map((m) => m.id)}::bigint[], ${chunk.map((m) => m.light)}::text[], ${chunk.map((m) => m.ratio)}::float8[],
+                      ${chunk.map((m) => new Date(m.started).toISOString())}::timestamptz[],
+                      ${chunk.map((m) => m.deadline.toISOString())}::timestamptz[]) AS m(id, light, ratio, started, deadline)
+          JOIN case_file c ON c.id = m.id AND c.paused_since IS NULL
+            AND date_trunc('milliseconds', c.phase_started_at) = m.started
+            AND date_trunc('milliseconds', c.phase_deadline) = m.deadline
+          ON CONFLICT (case_id) DO UPDATE SET light = excluded.light, phase = excluded.phase,
+            phase_started_at = excluded.phase_started_at, deadline = excluded.deadline, ratio = excluded.ratio, at = excluded.at
+          WHERE case_light.phase_started_at <> excluded.phase_started_at
+             OR case_light.deadline <> excluded.deadline
+             OR case_light.light = 'green'
+             OR (case_light.light = 'yellow' AND excluded.light = 'red')
+          RETURNING case_id, light, phase, deadline)
+        SELECT c.id, m.light, c.state, m.phase, c.urgent, m.deadline AS phase_deadline, c.department_id, c.district_id,
+               c.street_id, c.community_id, c.grid_id, c.reporter_id, c.api_key_id
+        FROM marked m JOIN case_file c ON c.id = m.case_id`.execute(tx.db);
+      if (written.rows.length === 0) return;
+      const events: PublishInput[] = written.rows.map((c) => ({
+        type: c.light === 'red' ? 'case.overdue' : 'case.warning',
+        caseId: Number(c.id),
+        state: c.state,
+        phase: c.phase,
+        departmentId: c.departmentId,
+        districtId: c.districtId,
+        streetId: c.streetId,
+        communityId: c.communityId,
+        gridId: c.gridId,
+        reporterId: c.reporterId,
+        apiKeyId: c.apiKeyId,
+        urgent: c.urgent,
+        light: c.light,
+        deadline: new Date(c.phaseDeadline).toISOString(),
+        at: now,
+      }));
       await realtime.publishInTx(tx.db, events);
       for (const e of events) result[e.type === 'case.overdue' ? 'red' : 'yellow']++;
     });
   }
   const writeMs = performance.now() - w0;
   return { ...result, checked: rows.length, ms: performance.now() - t0, writeMs };
-}
-
-interface WrittenMark {
-  caseId: number;
-  light: string;
 }
 
 interface CaseFacts {
