@@ -320,9 +320,20 @@ export class CasesService {
    * An anonymous report from the public channel. Returns the case number and a tracking
    * token (shown once; only its hash is kept) to follow the case without an account.
    */
-  async reportPublic(input: Omit<ReportInput, 'source' | 'selfHandled' | 'urgent' | 'componentCode'>) {
+  async reportPublic(input: Omit<ReportInput, 'source' | 'selfHandled' | 'urgent' | 'componentCode'> & { uploadToken?: string }) {
+    const { uploadToken, ...fields } = input;
+    // Anonymous photos belong to the upload token they were sent with: presenting it proves
+    // ownership (media.assertUsable). They become public, EXIF-stripped, as they join the case.
+    let reporter = PUBLIC_REPORTER;
+    if (fields.photos?.length) {
+      if (!uploadToken)
+        throw unprocessable('media_upload_token_required', '附带照片须提供上传凭证 / Photos need their uploadToken', {
+          missing: ['uploadToken'],
+        });
+      reporter = { ...PUBLIC_REPORTER, uploadTokenHash: sha256(uploadToken) };
+    }
     const token = crypto.randomBytes(18).toString('base64url');
-    const { case: c, created } = await this.report(PUBLIC_REPORTER, { ...input, source: 'public' }, { publicTokenHash: sha256(token) });
+    const { case: c, created } = await this.report(reporter, { ...fields, source: 'public' }, { publicTokenHash: sha256(token) });
     return { number: c.number, state: c.state, createdAt: c.createdAt, created, ...(created ? { token } : {}) };
   }
 
@@ -343,6 +354,8 @@ export class CasesService {
       createdAt: c.createdAt,
       closedAt: c.closedAt,
       milestones: log.filter((e) => e.phase !== 'supervise').map((e) => ({ action: e.action, phase: e.phase, at: e.endedAt })),
+      // Public photos only, as links to the EXIF-stripped rendition.
+      photos: await this.ctx.services.media.listPublicForCase(c.id),
     };
   }
 
