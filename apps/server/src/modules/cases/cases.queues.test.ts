@@ -45,11 +45,7 @@ describe('cases: work queues and counts', () => {
     await act('dispatcher', id, 'dispatch', { departmentId: handlerDept });
     return id;
   };
-  const counts = async (who: string) => {
-    const person = await t.ctx.db.selectFrom('person').select('id').where('username', '=', who).executeTakeFirstOrThrow();
-    const auth = await t.ctx.services.auth.loadPerson(person.id);
-    return t.ctx.services.cases.counts(auth as NonNullable<typeof auth>, {});
-  };
+  const counts = (who: string, query = '') => get(who, `/api/cases/counts${query}`);
   const todoIds = async (who: string) => (await get(who, '/api/cases?queue=todo&limit=200')).items.map((c: { id: number }) => c.id);
 
   it("keeps cases in disposal out of the dispatcher's 待办 until a request needs a decision", async () => {
@@ -75,7 +71,7 @@ describe('cases: work queues and counts', () => {
     const todo = await get('handler', '/api/cases?queue=todo&limit=1');
     expect(h0.todo).toBe(todo.total);
     expect(h0.urgent).toBeGreaterThanOrEqual(1);
-    expect(Object.values(h0.todoByState).reduce((x, y) => x + y, 0)).toBe(h0.todo);
+    expect((Object.values(h0.todoByState) as number[]).reduce((x, y) => x + y, 0)).toBe(h0.todo);
     const done = await get('handler', '/api/cases?queue=done&limit=1');
     expect(h0.done).toBe(done.total);
 
@@ -85,5 +81,15 @@ describe('cases: work queues and counts', () => {
     const overdue = await get('handler', '/api/cases?queue=todo&overdue=true&limit=1');
     expect(h1.overdue).toBe(overdue.total);
     expect(h1.overdue).toBe(h1.todo);
+    // Filters apply as in the lists; bad ones are refused.
+    expect((await counts('handler', '?source=public')).todo).toBe(0);
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: '/api/cases/counts?state=nonsense',
+      headers: { cookie: cookie.handler as string },
+    });
+    expect(bad.statusCode).toBe(400);
+    const anon = await t.app.inject({ method: 'GET', url: '/api/cases/counts' });
+    expect(anon.statusCode).toBe(401);
   });
 });

@@ -30,6 +30,19 @@ const ReportBody = Strict({
   photos: Type.Optional(PhotoRefs),
 });
 
+/** Filters of case lists and counts. */
+const CaseFilters = {
+  state: Type.Optional(OneOf(CASE_STATES)),
+  classCode: Type.Optional(Type.String({ pattern: '^\\d{2,9}$' })),
+  districtId: Type.Optional(Type.Integer({ minimum: 1 })),
+  departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
+  source: Type.Optional(OneOf(CASE_SOURCES)),
+  overdue: Type.Optional(Type.Boolean()),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+};
+
 const ActionBody = Strict({
   version: Type.Integer({ minimum: 1, description: 'the case version this action is based on (optimistic lock)' }),
   reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
@@ -119,20 +132,32 @@ export async function casesRoutes(app: App) {
       summary: 'Cases in scope: queue todo (waiting on my roles), done (I acted), or all; urgent first, then nearest deadline',
       querystring: Strict({
         queue: Type.Optional(OneOf(['todo', 'done', 'all'] as const)),
-        state: Type.Optional(OneOf(CASE_STATES)),
-        classCode: Type.Optional(Type.String({ pattern: '^\\d{2,9}$' })),
-        districtId: Type.Optional(Type.Integer({ minimum: 1 })),
-        departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
-        source: Type.Optional(OneOf(CASE_SOURCES)),
-        overdue: Type.Optional(Type.Boolean()),
-        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-        from: Type.Optional(Type.String({ format: 'date-time' })),
-        to: Type.Optional(Type.String({ format: 'date-time' })),
+        ...CaseFilters,
         limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
         offset: Type.Integer({ minimum: 0, default: 0 }),
       }),
     },
     handler: async (req) => cases.list(req.auth as Auth, req.query),
+  });
+
+  app.get('/api/cases/counts', {
+    config: { access: 'cases.read' },
+    schema: {
+      tags: ['cases'],
+      summary: 'Queue counts for a workbench under the list filters: 待办 (overdue, yellow light, urgent, by state) and 已办',
+      querystring: Strict(CaseFilters),
+      response: {
+        200: Type.Object({
+          todo: Type.Integer(),
+          overdue: Type.Integer({ description: '待办 past the phase deadline (red light)' }),
+          warning: Type.Integer({ description: '待办 on a yellow light (80 % of the phase limit used)' }),
+          urgent: Type.Integer(),
+          done: Type.Integer({ description: '已办: cases the caller acted on' }),
+          todoByState: Type.Record(Type.String(), Type.Integer()),
+        }),
+      },
+    },
+    handler: async (req) => cases.counts(req.auth as Auth, req.query),
   });
 
   app.get('/api/cases/:id', {
