@@ -293,6 +293,8 @@ export interface CaseFileTable {
   selfHandled: Generated<boolean>;
   reporterId: number | null;
   reporterContact: ColumnType<unknown, string | null, string | null>;
+  channel: string | null;
+  sourceRef: string | null;
   apiKeyId: number | null;
   idempotencyKey: string | null;
   reworkCount: Generated<number>;

@@ -120,6 +120,8 @@ describe('cases: group commit of intake', () => {
         selfHandled: false,
         reporterId: inspector.id,
         reporterContact: null,
+        channel: null,
+        sourceRef: null,
         apiKeyId: null,
         idempotencyKey: null,
         publicTokenHash: null,

@@ -39,6 +39,10 @@ export interface CaseRow {
   selfHandled: boolean;
   reporterId: number | null;
   reporterContact: unknown;
+  /** Within the source: 12345 / 12319 for the hotline, the app or web form, the office or outlet. */
+  channel: string | null;
+  /** The other side's reference: work-order number, instruction document number, article link. */
+  sourceRef: string | null;
   apiKeyId: number | null;
   reworkCount: number;
   postponeCount: number;
@@ -57,7 +61,7 @@ const CASE_COLUMNS = sql`c.id, c.number, c.source, c.workflow, c.kind, c.edition
   c.description, c.address, ST_X(c.geom) AS lng, ST_Y(c.geom) AS lat, c.grid_id, c.community_id, c.street_id,
   c.district_id, c.component_id, c.state, c.phase, c.phase_started_at, c.phase_deadline, c.phase_time_type, c.department_id,
   c.disposal_limit, c.disposal_started_at, c.disposal_deadline, c.paused_since, c.pauses, c.pending_request,
-  c.self_handled, c.reporter_id, c.reporter_contact, c.api_key_id, c.rework_count, c.postpone_count, c.return_count,
+  c.self_handled, c.reporter_id, c.reporter_contact, c.channel, c.source_ref, c.api_key_id, c.rework_count, c.postpone_count, c.return_count,
   c.supervise_count, c.archive_type, c.closed_at, c.merged_into_id, c.version, c.created_at, c.updated_at`;
 
 export interface NewEvent {
@@ -107,6 +111,8 @@ export interface NewCase {
   selfHandled: boolean;
   reporterId: number | null;
   reporterContact: unknown;
+  channel: string | null;
+  sourceRef: string | null;
   apiKeyId: number | null;
   idempotencyKey: string | null;
   publicTokenHash: string | null;
@@ -229,7 +235,7 @@ export class CasesRepository {
           community_id bigint, street_id bigint, district_id bigint, component_id bigint, state text, phase text,
           phase_started_at timestamptz, phase_deadline timestamptz, phase_time_type text, department_id bigint, disposal_limit jsonb,
           disposal_started_at timestamptz, disposal_deadline timestamptz, self_handled boolean, reporter_id bigint,
-          reporter_contact jsonb, api_key_id bigint, public_token_hash text, created_at timestamptz,
+          reporter_contact jsonb, channel text, source_ref text, api_key_id bigint, public_token_hash text, created_at timestamptz,
           updated_at timestamptz, event jsonb)
       ),
       fresh AS (
@@ -250,11 +256,11 @@ export class CasesRepository {
         INSERT INTO case_file AS c (number, source, workflow, kind, edition, class_code, severity, urgent, description,
           address, geom, grid_id, community_id, street_id, district_id, component_id, state, phase, phase_started_at,
           phase_deadline, phase_time_type, department_id, disposal_limit, disposal_started_at, disposal_deadline, self_handled,
-          reporter_id, reporter_contact, api_key_id, idempotency_key, public_token_hash, created_at, updated_at)
+          reporter_id, reporter_contact, channel, source_ref, api_key_id, idempotency_key, public_token_hash, created_at, updated_at)
         SELECT number, source, workflow, kind, edition, class_code, severity, urgent, description,
           address, ST_SetSRID(ST_MakePoint(lng, lat), 4326), grid_id, community_id, street_id, district_id, component_id,
           state, phase, phase_started_at, phase_deadline, phase_time_type, department_id, disposal_limit, disposal_started_at,
-          disposal_deadline, self_handled, reporter_id, reporter_contact, api_key_id, idempotency_key,
+          disposal_deadline, self_handled, reporter_id, reporter_contact, channel, source_ref, api_key_id, idempotency_key,
           public_token_hash, created_at, updated_at
         FROM numbered ORDER BY rn
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING

@@ -27,6 +27,12 @@ const ReportBody = Strict({
   selfHandled: Type.Optional(Type.Boolean()),
   idempotencyKey: Type.Optional(Type.String({ minLength: 8, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' })),
   reporterContact: Type.Optional(Contact),
+  channel: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 32, description: 'within the source: 12345 / 12319 (hotline), the office, the outlet' }),
+  ),
+  sourceRef: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'work-order number, instruction document number or article link' }),
+  ),
   photos: Type.Optional(PhotoRefs),
 });
 

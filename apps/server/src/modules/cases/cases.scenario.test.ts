@@ -52,12 +52,18 @@ describe('cases: the closed loop through the API', () => {
   it('runs the standard loop with 核实, 返工 and 核查, and logs every phase', async () => {
     const first = await report('acceptor', {
       source: 'hotline',
+      channel: '12345',
+      sourceRef: 'GD202611300001',
       idempotencyKey: 'hotline-0001',
       reporterContact: { name: '张先生', phone: '13800000000' },
     });
     expect(first.statusCode).toBe(201);
     const c = first.json();
     expect(c).toMatchObject({ state: 'reported', phase: 'receive', source: 'hotline', workflow: 'standard', version: 1 });
+    // The hotline's work-order number is kept and finds the case.
+    expect(c).toMatchObject({ channel: '12345', sourceRef: 'GD202611300001' });
+    const found = await t.app.inject({ method: 'GET', url: '/api/cases?q=GD202611300001', headers: { cookie: cookie.acceptor as string } });
+    expect(found.json().items.map((x: { id: number }) => x.id)).toEqual([c.id]);
     expect(c.number).toMatch(/^\d{13}$/);
     expect(c.gridId).toBeTruthy();
     expect(c.districtId).toBeTruthy();

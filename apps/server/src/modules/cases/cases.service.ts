@@ -25,6 +25,10 @@ export interface ReportInput {
   selfHandled?: boolean;
   idempotencyKey?: string;
   reporterContact?: { name?: string; phone?: string };
+  /** Within the source: 12345 / 12319 for the hotline, the office for 上级交办, the outlet for media. */
+  channel?: string;
+  /** The other side's reference: hotline work-order number, instruction document number, article link. */
+  sourceRef?: string;
   photos?: string[];
 }
 
@@ -280,6 +284,8 @@ export class CasesService {
         selfHandled: input.selfHandled ?? false,
         reporterId: auth.personId,
         reporterContact: input.reporterContact ?? null,
+        channel: input.channel ?? null,
+        sourceRef: input.sourceRef ?? null,
         apiKeyId: auth.apiKeyId,
         idempotencyKey: key,
         publicTokenHash: opts.publicTokenHash ?? null,
@@ -851,7 +857,10 @@ export class CasesService {
     if (f.overdue) where.push(sql`c.phase_deadline < ${this.ctx.now()}`);
     if (f.from) where.push(sql`c.created_at >= ${new Date(f.from)}`);
     if (f.to) where.push(sql`c.created_at < ${new Date(f.to)}`);
-    if (f.q) where.push(sql`(c.number LIKE ${`${f.q}%`} OR c.description LIKE ${`%${f.q}%`} OR c.address LIKE ${`%${f.q}%`})`);
+    if (f.q)
+      where.push(
+        sql`(c.number LIKE ${`${f.q}%`} OR c.source_ref = ${f.q} OR c.description LIKE ${`%${f.q}%`} OR c.address LIKE ${`%${f.q}%`})`,
+      );
     return where;
   }
 
