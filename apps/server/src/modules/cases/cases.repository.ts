@@ -351,6 +351,11 @@ export class CasesRepository {
       .execute();
   }
 
+  /** Locks cases for the rest of the transaction, always in id order (no deadlock between two lockers). */
+  async lockCases(ids: number[], db: Kysely<DB>): Promise<void> {
+    await sql`SELECT id FROM case_file WHERE id = ANY(${ids}::bigint[]) ORDER BY id FOR UPDATE`.execute(db);
+  }
+
   /** Marks a case changed by an action logged elsewhere (a report merged into it). */
   async touch(id: number, at: Date, db: Kysely<DB>) {
     await db

@@ -332,6 +332,36 @@ describe('cases: the closed loop through the API', () => {
     expect(self.json().error).toBe('merge_target_invalid');
   });
 
+  it('merges safely while the target moves: two reports merged into each other at once, a merge racing an action on the target', async () => {
+    const at = (dLng: number) => ({ lng: point.lng + dLng, lat: point.lat });
+    const a = (await report('acceptor', { source: 'hotline', location: at(0.00001), description: '积水 A' })).json();
+    const b = (await report('acceptor', { source: 'hotline', location: at(0.00002), description: '积水 B' })).json();
+    const [ab, ba] = await Promise.all([
+      act('acceptor', a.id, 'merge', { intoCaseId: b.id }),
+      act('acceptor', b.id, 'merge', { intoCaseId: a.id }),
+    ]);
+    // Exactly one wins; the other is refused with a stable error (its case changed, or its target is
+    // merged now), never a server error.
+    expect([ab.statusCode, ba.statusCode].filter((s) => s === 200)).toHaveLength(1);
+    const loser = ab.statusCode === 200 ? ba : ab;
+    expect([409, 422]).toContain(loser.statusCode);
+    expect(['case_version_conflict', 'merge_target_invalid']).toContain(loser.json().error);
+    const states = [(await t.ctx.services.cases.repo.get(a.id))?.state, (await t.ctx.services.cases.repo.get(b.id))?.state].sort();
+    expect(states).toEqual(['merged', 'reported']);
+
+    // A merge while the target is being accepted: the target's log records the state it really was in.
+    const c = (await report('acceptor', { source: 'hotline', location: at(0.00003), description: '积水 C' })).json();
+    const d = (await report('acceptor', { source: 'hotline', location: at(0.00004), description: '积水 D' })).json();
+    const [merge, accept] = await Promise.all([act('acceptor', d.id, 'merge', { intoCaseId: c.id }), act('acceptor', c.id, 'accept')]);
+    expect(merge.statusCode, merge.body).toBe(200);
+    expect([200, 409]).toContain(accept.statusCode);
+    const log = await t.ctx.services.cases.repo.timeline(c.id);
+    for (let i = 1; i < log.length; i++) expect(log[i]?.fromState, `event ${i + 1}`).toBe(log[i - 1]?.toState);
+    const row = await t.ctx.services.cases.repo.get(c.id);
+    expect(log.at(-1)?.toState).toBe(row?.state);
+    expect(row?.version).toBe(log.length);
+  });
+
   it('rejects bad reports with clear errors and writes nothing', async () => {
     const before = await t.ctx.db
       .selectFrom('caseFile')

@@ -219,7 +219,8 @@ export class CasesService {
     );
     if (workflow === 'flattened' && !input.selfHandled) {
       events.push(
-        ev({ action: 'auto_register', fromState: 'reported', toState: 'registered', phase: 'register', actorRole: 'system', onTime: true }),
+        // Automatic steps are logged (actor 'system') but not timed: a role that was skipped is N/A, not 100 %.
+        ev({ action: 'auto_register', fromState: 'reported', toState: 'registered', phase: 'register', actorRole: 'system' }),
       );
       // Automatic dispatch by the routing rules (component maintainer, class × region, street office).
       const suggestion = await this.ctx.services.dispatch.suggest({
@@ -241,7 +242,6 @@ export class CasesService {
           phase: 'dispatch',
           actorRole: 'system',
           departmentId,
-          onTime: true,
           note: suggestion.explanation,
           payload:
             suggestion.kind === 'department' ? { via: suggestion.via, ruleId: suggestion.rule?.id ?? null } : { reason: suggestion.reason },
@@ -609,19 +609,33 @@ export class CasesService {
     if (photos.length > 0) await this.ctx.services.media.assertUsable(auth, photos, c.id);
 
     const ok = await this.ctx.database.transaction(async (tx) => {
+      let target: CaseRow | null = null;
+      if (mergeInto) {
+        // Both cases are locked in id order (two reports merged into each other at once must not
+        // deadlock), and the target is read again under the lock: it may have moved or closed
+        // since it was checked, and its log must record the state it is really in.
+        await this.repo.lockCases([id, mergeInto.id], tx.db);
+        target = await this.repo.get(mergeInto.id, tx.db);
+        if (!target || TERMINAL_STATES.includes(target.state as CaseState) || target.mergedIntoId !== null) {
+          throw unprocessable(
+            'merge_target_invalid',
+            `只能合并到另一个未结案卷 / A report merges into another open case (case ${mergeInto.number} is ${target?.state ?? 'gone'})`,
+          );
+        }
+      }
       if (!(await this.repo.update(id, c.version, { ...patch, updatedAt: now }, tx.db))) return false;
       if (photos.length > 0) await this.ctx.services.media.attach(photos, id, tx.db);
       await this.repo.appendEvent(id, event, tx.db);
-      if (mergeInto) {
+      if (target) {
         // The target's log records the linked report; its phase clock is untouched.
-        await this.repo.touch(mergeInto.id, now, tx.db);
+        await this.repo.touch(target.id, now, tx.db);
         await this.repo.appendEvent(
-          mergeInto.id,
+          target.id,
           {
             ...event,
             action: 'merge',
-            fromState: mergeInto.state,
-            toState: mergeInto.state,
+            fromState: target.state,
+            toState: target.state,
             startedAt: now,
             deadlineAt: null,
             onTime: null,
