@@ -1,8 +1,11 @@
-import { GlobalOutlined } from '@ant-design/icons';
+import { FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
 
 const MapPage = lazy(() => import('./pages/map/MapPage.tsx'));
+const WorkbenchPage = lazy(() => import('./pages/workbench/WorkbenchPage.tsx'));
+const CaseDetailPage = lazy(() => import('./pages/cases/CaseDetailPage.tsx'));
+const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -14,11 +17,25 @@ export interface PageRoute {
   element: ReactNode;
   /** roles that see the page; absent = every logged-in person */
   roles?: string[];
+  /** a route without a menu entry (reached from another page) */
+  hidden?: boolean;
 }
 
-export const PAGES: PageRoute[] = [{ key: 'map', path: '/map', label: 'nav.map', icon: <GlobalOutlined />, element: <MapPage /> }];
+export const PAGES: PageRoute[] = [
+  { key: 'workbench', path: '/workbench', label: 'nav.workbench', icon: <ProfileOutlined />, element: <WorkbenchPage /> },
+  { key: 'hotline', path: '/hotline', label: 'nav.hotline', icon: <PhoneOutlined />, element: <HotlinePage />, roles: ['acceptor'] },
+  { key: 'map', path: '/map', label: 'nav.map', icon: <GlobalOutlined />, element: <MapPage /> },
+  {
+    key: 'case',
+    path: '/cases/:id',
+    label: 'nav.caseDetail',
+    icon: <FileSearchOutlined />,
+    element: <CaseDetailPage />,
+    hidden: true,
+  },
+];
 
-export const HOME_PATH = '/map';
+export const HOME_PATH = '/workbench';
 
 export function visiblePages(roles: string[]): PageRoute[] {
   return PAGES.filter((p) => !p.roles || p.roles.some((r) => roles.includes(r)));

@@ -77,3 +77,130 @@ export interface FeatureCollection<P = unknown> {
   type: 'FeatureCollection';
   features: Array<{ type: 'Feature'; id?: number | string; geometry: unknown; properties: P }>;
 }
+
+export type Light = 'green' | 'yellow' | 'red' | 'none';
+
+/** A case as the lists and the detail return it. */
+export interface CaseItem {
+  id: number;
+  number: string;
+  source: string;
+  workflow: string;
+  kind: 'component' | 'event';
+  edition: string;
+  classCode: string;
+  severity: string;
+  urgent: boolean;
+  description: string;
+  address: string | null;
+  lng: number | null;
+  lat: number | null;
+  gridId: number | null;
+  communityId: number | null;
+  streetId: number | null;
+  districtId: number | null;
+  componentId: number | null;
+  state: string;
+  phase: string;
+  phaseStartedAt: string | null;
+  phaseDeadline: string | null;
+  phaseTimeType: string | null;
+  departmentId: number | null;
+  disposalDeadline: string | null;
+  pendingRequest: { type: string; reason?: string } | null;
+  selfHandled: boolean;
+  reporterContact: { name?: string; phone?: string } | null;
+  reworkCount: number;
+  postponeCount: number;
+  returnCount: number;
+  superviseCount: number;
+  archiveType: string | null;
+  closedAt: string | null;
+  mergedIntoId: number | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CaseDetail extends CaseItem {
+  allowedActions: string[];
+  linkedReports: Array<Partial<CaseItem> & { id: number }>;
+  duplicates: Array<Partial<CaseItem> & { id: number; distanceM?: number }>;
+}
+
+export interface CaseList {
+  items: CaseItem[];
+  total: number;
+}
+
+export interface CaseCounts {
+  todo: number;
+  overdue: number;
+  warning: number;
+  urgent: number;
+  done: number;
+  todoByState: Record<string, number>;
+}
+
+export interface TimelineRow {
+  seq: number;
+  action: string;
+  fromState: string | null;
+  toState: string | null;
+  phase: string;
+  actorName: string | null;
+  actorRole: string | null;
+  departmentName: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  deadlineAt: string | null;
+  timeType: string | null;
+  onTime: boolean | null;
+  note: string | null;
+  payload: { photos?: string[]; [k: string]: unknown } | null;
+}
+
+export interface DepartmentRef {
+  id: number;
+  code: string;
+  name: string;
+  shortName?: string | null;
+  level: string;
+  kind?: string;
+}
+
+export interface DispatchSuggestion {
+  kind: string;
+  via: string;
+  department: DepartmentRef | null;
+  rule: { id: number; name: string; priority: number } | null;
+  explanation: string;
+  alternatives: DepartmentRef[];
+}
+
+export interface ClassNode {
+  edition: string;
+  kind: 'component' | 'event';
+  code: string;
+  name: string;
+  level: string;
+  parentCode: string | null;
+  children?: ClassNode[];
+}
+
+export interface GeocodeHit {
+  id: number;
+  kind: string;
+  name: string;
+  fullAddress: string;
+  lng: number;
+  lat: number;
+  grid: RegionRef | null;
+}
+
+export interface MediaItem {
+  id: string;
+  url: string;
+  thumbUrl: string;
+  flags: string[];
+}

@@ -46,10 +46,11 @@ export async function setLanguage(lang: Language): Promise<void> {
  * Server messages are bilingual ("中文 / English"); keep the half for the current language.
  */
 export function localizeMessage(message: string, lang: Language = currentLanguage()): string {
-  const i = message.indexOf(' / ');
-  if (i < 0) return message;
-  const zh = message.slice(0, i).trim();
-  const enPart = message.slice(i + 3).trim();
+  // "中文 / English", also written "中文（…）/ English"
+  const m = /\s?\/ (?=[A-Za-z])/.exec(message);
+  if (!m) return message;
+  const zh = message.slice(0, m.index).trim();
+  const enPart = message.slice(m.index + m[0].length).trim();
   return lang === 'en' ? enPart || zh : zh || enPart;
 }
 

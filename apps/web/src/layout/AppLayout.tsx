@@ -19,11 +19,11 @@ export default function AppLayout() {
 
   const roles = me?.roles.map((r) => r.role) ?? [];
   const pages = visiblePages(roles);
-  const selected = pages.find((p) => location.pathname.startsWith(p.path))?.key;
+  const selected = pages.find((p) => !p.hidden && location.pathname.startsWith(p.path))?.key;
 
   const items: MenuProps['items'] = useMemo(
     () => [
-      ...pages.map((p) => ({ key: p.key, icon: p.icon, label: t(p.label), 'data-testid': `menu-${p.key}` })),
+      ...pages.filter((p) => !p.hidden).map((p) => ({ key: p.key, icon: p.icon, label: t(p.label), 'data-testid': `menu-${p.key}` })),
       { type: 'divider' as const },
       {
         key: 'api-docs',

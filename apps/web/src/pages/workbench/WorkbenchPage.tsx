@@ -1,0 +1,407 @@
+import { ExportOutlined, PhoneOutlined, ReloadOutlined } from '@ant-design/icons';
+import {
+  Badge,
+  Button,
+  Drawer,
+  Input,
+  Segmented,
+  Select,
+  Switch,
+  Table,
+  type TableColumnsType,
+  Tabs,
+  Tag,
+  Tooltip,
+  TreeSelect,
+} from 'antd';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
+import { api } from '../../api.ts';
+import { useSession } from '../../session.tsx';
+import type { CaseCounts, CaseItem, CaseList, ClassNode } from '../../types.ts';
+import CaseDetailView, { LightTag } from '../cases/CaseDetailView.tsx';
+import {
+  CASE_SOURCES,
+  CASE_STATES,
+  caseLight,
+  className,
+  fmtTime,
+  ROLE_STATES,
+  useClasses,
+  useNow,
+  WORKBENCH_ROLES,
+} from '../cases/caseUtil.ts';
+import CaseMap, { type CasePoint } from './CaseMap.tsx';
+import { useCaseEvents } from './useCaseEvents.ts';
+
+type Queue = 'todo' | 'done';
+
+interface Filters {
+  state?: string;
+  classCode?: string;
+  source?: string;
+  overdue?: boolean;
+  q?: string;
+}
+
+const PAGE_SIZE = 200;
+
+/** Columns each role sees beside number, deadline and state. */
+const ROLE_COLUMNS: Record<string, Array<'class' | 'source' | 'created' | 'description'>> = {
+  acceptor: ['source', 'class', 'description'],
+  shiftlead: ['class', 'description', 'source'],
+  dispatcher: ['class', 'description', 'created'],
+  handler: ['class', 'description', 'created'],
+  dept_admin: ['class', 'description', 'created'],
+  inspector: ['class', 'description'],
+  leader: ['class', 'source', 'description', 'created'],
+  admin: ['class', 'source', 'description', 'created'],
+};
+
+interface ClassOption {
+  value: string;
+  title: string;
+  selectable?: boolean;
+  children?: ClassOption[];
+}
+
+function classTreeData(nodes: ClassNode[], kindLabel: (k: string) => string): ClassOption[] {
+  const kinds = ['event', 'component'];
+  const map = (n: ClassNode): ClassOption => ({
+    value: n.code,
+    title: `${n.code} ${n.name}`,
+    children: n.children && n.level === 'major' ? n.children.map(map) : undefined,
+  });
+  return kinds.map((k) => ({
+    value: `kind:${k}`,
+    title: kindLabel(k),
+    selectable: false,
+    children: nodes.filter((n) => n.kind === k).map(map),
+  }));
+}
+
+/** A centre role's workbench: 待办/已办 queue with counts, filters and countdowns beside a map of the listed cases, live. */
+export default function WorkbenchPage() {
+  const { t } = useTranslation();
+  const { me } = useSession();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const classes = useClasses();
+  const now = useNow(15_000);
+
+  const myRoles = useMemo(() => WORKBENCH_ROLES.filter((r) => me?.roles.some((g) => g.role === r)), [me]);
+  const role =
+    params.get('role') && myRoles.includes(params.get('role') as (typeof myRoles)[number])
+      ? (params.get('role') as string)
+      : (myRoles[0] ?? 'leader');
+  const [queue, setQueue] = useState<Queue>('todo');
+  const [filters, setFilters] = useState<Filters>({});
+  const [search, setSearch] = useState('');
+  const [list, setList] = useState<CaseList>({ items: [], total: 0 });
+  const [counts, setCounts] = useState<CaseCounts | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [selectedId, setSelectedId] = useState<number | null>(() => Number(params.get('case')) || null);
+  const [detailKey, setDetailKey] = useState(0);
+  const [flash, setFlash] = useState<Set<number>>(new Set());
+  const reqSeq = useRef(0);
+
+  const load = useCallback(async () => {
+    const seq = ++reqSeq.current;
+    setLoading(true);
+    const q = {
+      state: filters.state,
+      classCode: filters.classCode,
+      source: filters.source,
+      overdue: filters.overdue ? true : undefined,
+      q: filters.q,
+    };
+    try {
+      const [l, c] = await Promise.all([
+        api.get<CaseList>('/api/cases', { ...q, queue, limit: PAGE_SIZE }),
+        api.get<CaseCounts>('/api/cases/counts', q),
+      ]);
+      if (seq !== reqSeq.current) return;
+      setList(l);
+      setCounts(c);
+    } catch {
+      // the list keeps what it had; the live indicator shows the connection
+    } finally {
+      if (seq === reqSeq.current) setLoading(false);
+    }
+  }, [filters, queue]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // Live: refresh list and counts when a case in scope changes (coalesced), and the open case.
+  const pending = useRef(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const selectedRef = useRef(selectedId);
+  selectedRef.current = selectedId;
+  const connected = useCaseEvents((e) => {
+    window.clearTimeout(pending.current);
+    pending.current = window.setTimeout(() => void loadRef.current(), 250);
+    if (e.caseId != null) {
+      const id = e.caseId;
+      setFlash((s) => new Set(s).add(id));
+      window.setTimeout(
+        () =>
+          setFlash((s) => {
+            const n = new Set(s);
+            n.delete(id);
+            return n;
+          }),
+        4000,
+      );
+      if (id === selectedRef.current) setDetailKey((k) => k + 1);
+    }
+  });
+
+  // A person with several roles sees the share of the 待办 queue of the role picked.
+  const roleStates = myRoles.length > 1 ? ROLE_STATES[role] : null;
+  const items = useMemo(
+    () => (queue === 'todo' && roleStates ? list.items.filter((c) => roleStates.includes(c.state)) : list.items),
+    [list.items, queue, roleStates],
+  );
+
+  const points: CasePoint[] = useMemo(
+    () =>
+      items
+        .filter((c) => c.lng != null && c.lat != null)
+        .map((c) => ({ id: c.id, lng: c.lng as number, lat: c.lat as number, light: caseLight(c, now), urgent: c.urgent })),
+    [items, now],
+  );
+
+  const select = (id: number | null) => {
+    setSelectedId(id);
+    const next = new URLSearchParams(params);
+    if (id) next.set('case', String(id));
+    else next.delete('case');
+    setParams(next, { replace: true });
+  };
+
+  const setRole = (r: string) => {
+    const next = new URLSearchParams(params);
+    next.set('role', r);
+    setParams(next, { replace: true });
+    setFilters({});
+    setSearch('');
+  };
+
+  const cols = ROLE_COLUMNS[role] ?? ROLE_COLUMNS.leader ?? [];
+  const columns: TableColumnsType<CaseItem> = [
+    {
+      key: 'deadline',
+      title: t('workbench.colDeadline'),
+      width: 130,
+      render: (_, c) => (queue === 'todo' ? <LightTag c={c} /> : <span className="cl-dim">{fmtTime(c.updatedAt)}</span>),
+    },
+    {
+      key: 'number',
+      title: t('workbench.colNumber'),
+      width: 160,
+      render: (_, c) => (
+        <span className="cl-case-number">
+          {c.number}
+          {c.urgent && (
+            <Tag color="red" style={{ marginInlineStart: 4 }}>
+              {t('workbench.urgent')}
+            </Tag>
+          )}
+        </span>
+      ),
+    },
+    {
+      key: 'state',
+      title: t('workbench.colState'),
+      width: 96,
+      render: (_, c) => <Tag color="blue">{t(`states.${c.state}`, { defaultValue: c.state })}</Tag>,
+    },
+    ...cols.map((k) => {
+      switch (k) {
+        case 'class':
+          return {
+            key: k,
+            title: t('workbench.colClass'),
+            width: 120,
+            ellipsis: true,
+            render: (_: unknown, c: CaseItem) => className(classes, c.kind, c.classCode),
+          };
+        case 'source':
+          return {
+            key: k,
+            title: t('workbench.colSource'),
+            width: 110,
+            ellipsis: true,
+            render: (_: unknown, c: CaseItem) => t(`sources.${c.source}`, { defaultValue: c.source }),
+          };
+        case 'created':
+          return { key: k, title: t('workbench.colCreated'), width: 130, render: (_: unknown, c: CaseItem) => fmtTime(c.createdAt) };
+        default:
+          return { key: k, title: t('workbench.colDescription'), ellipsis: true, render: (_: unknown, c: CaseItem) => c.description };
+      }
+    }),
+  ];
+
+  const stateOptions = (ROLE_STATES[role] ?? CASE_STATES).map((s) => ({ value: s, label: t(`states.${s}`) }));
+  const countBadges = counts && (
+    <span className="cl-count-badges" data-testid="queue-counts">
+      <Tooltip title={t('lights.red')}>
+        <Badge count={counts.overdue} showZero color="#d4380d" overflowCount={9999} data-testid="count-overdue" />
+      </Tooltip>
+      <Tooltip title={t('lights.yellow')}>
+        <Badge count={counts.warning} showZero color="#e0a100" overflowCount={9999} data-testid="count-warning" />
+      </Tooltip>
+      <Tooltip title={t('workbench.urgent')}>
+        <Badge count={counts.urgent} showZero color="#7a0000" overflowCount={9999} data-testid="count-urgent" />
+      </Tooltip>
+    </span>
+  );
+
+  return (
+    <div className="cl-workbench" data-testid="workbench" data-role={role}>
+      <div className="cl-wb-head">
+        <div className="cl-wb-title">
+          <h2>{t('workbench.title', { role: t(`roles.${role}`) })}</h2>
+          <span className="cl-dim cl-wb-hint">{t(`workbench.hint.${role}`, { defaultValue: '' })}</span>
+        </div>
+        <div className="cl-wb-tools">
+          {myRoles.length > 1 && (
+            <Segmented
+              value={role}
+              onChange={(v) => setRole(String(v))}
+              options={myRoles.map((r) => ({ value: r, label: t(`roles.${r}`) }))}
+              data-testid="role-switch"
+            />
+          )}
+          {myRoles.includes('acceptor') && (
+            <Button icon={<PhoneOutlined />} onClick={() => navigate('/hotline')} data-testid="open-hotline">
+              {t('workbench.hotline')}
+            </Button>
+          )}
+          <Button icon={<ReloadOutlined />} onClick={() => void load()}>
+            {t('workbench.refresh')}
+          </Button>
+          <Tag color={connected ? 'green' : 'orange'} data-testid="live-status" data-live={connected ? '1' : '0'}>
+            <Badge status={connected ? 'processing' : 'warning'} /> {connected ? t('workbench.live') : t('workbench.offline')}
+          </Tag>
+        </div>
+      </div>
+      <div className="cl-wb-body">
+        <div className="cl-wb-queue">
+          <Tabs
+            activeKey={queue}
+            onChange={(k) => setQueue(k as Queue)}
+            tabBarExtraContent={queue === 'todo' ? countBadges : undefined}
+            items={[
+              {
+                key: 'todo',
+                label: (
+                  <span data-testid="tab-todo">
+                    {t('workbench.todo')} <Badge count={counts?.todo ?? 0} showZero overflowCount={9999} color="#1456c8" />
+                  </span>
+                ),
+              },
+              {
+                key: 'done',
+                label: (
+                  <span data-testid="tab-done">
+                    {t('workbench.done')} <Badge count={counts?.done ?? 0} showZero overflowCount={9999} color="#8c97a5" />
+                  </span>
+                ),
+              },
+            ]}
+          />
+          <div className="cl-wb-filters">
+            <Select
+              allowClear
+              placeholder={t('workbench.filterState')}
+              value={filters.state}
+              onChange={(v) => setFilters((f) => ({ ...f, state: v }))}
+              options={stateOptions}
+              style={{ width: 120 }}
+              data-testid="filter-state"
+            />
+            <TreeSelect
+              allowClear
+              showSearch={{ treeNodeFilterProp: 'title' }}
+              placeholder={t('workbench.filterClass')}
+              value={filters.classCode}
+              onChange={(v) => setFilters((f) => ({ ...f, classCode: v }))}
+              treeData={classTreeData(classes?.tree ?? [], (k) => t(`kinds.${k}`))}
+              style={{ width: 150 }}
+              popupMatchSelectWidth={280}
+              data-testid="filter-class"
+            />
+            <Select
+              allowClear
+              placeholder={t('workbench.filterSource')}
+              value={filters.source}
+              onChange={(v) => setFilters((f) => ({ ...f, source: v }))}
+              options={CASE_SOURCES.map((s) => ({ value: s, label: t(`sources.${s}`) }))}
+              style={{ width: 130 }}
+              data-testid="filter-source"
+            />
+            <span className="cl-wb-switch">
+              <Switch
+                size="small"
+                checked={!!filters.overdue}
+                onChange={(v) => setFilters((f) => ({ ...f, overdue: v }))}
+                data-testid="filter-overdue"
+              />
+              {t('workbench.overdueOnly')}
+            </span>
+            <Input.Search
+              allowClear
+              placeholder={t('workbench.search')}
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+              onSearch={(v) => setFilters((f) => ({ ...f, q: v.trim() || undefined }))}
+              style={{ flex: 1, minWidth: 160 }}
+              data-testid="filter-search"
+            />
+          </div>
+          <Table<CaseItem>
+            className="cl-wb-table"
+            size="small"
+            rowKey="id"
+            loading={loading && list.items.length === 0}
+            dataSource={items}
+            columns={columns}
+            pagination={false}
+            scroll={{ y: 'calc(100vh - 290px)' }}
+            locale={{ emptyText: t('workbench.empty') }}
+            rowClassName={(c) => [c.id === selectedId ? 'cl-row-selected' : '', flash.has(c.id) ? 'cl-row-flash' : ''].join(' ')}
+            onRow={(c) => ({ onClick: () => select(c.id), 'data-testid': `case-row-${c.number}` }) as React.HTMLAttributes<HTMLElement>}
+            footer={() => (
+              <span className="cl-dim">{t('workbench.total', { count: queue === 'todo' && roleStates ? items.length : list.total })}</span>
+            )}
+          />
+        </div>
+        <div className="cl-wb-map">
+          <CaseMap points={points} selectedId={selectedId} onSelect={select} />
+        </div>
+      </div>
+      <Drawer
+        open={selectedId != null}
+        onClose={() => select(null)}
+        size={720}
+        title={t('caseDetail.title')}
+        mask={false}
+        extra={
+          selectedId != null && (
+            <Link to={`/cases/${selectedId}`} data-testid="open-case-page">
+              <ExportOutlined /> {t('caseDetail.open')}
+            </Link>
+          )
+        }
+        destroyOnHidden
+      >
+        {selectedId != null && <CaseDetailView caseId={selectedId} refreshKey={detailKey} onChanged={() => void load()} />}
+      </Drawer>
+    </div>
+  );
+}

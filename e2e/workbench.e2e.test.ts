@@ -1,0 +1,281 @@
+/**
+ * The workbenches in a browser, one context per role, against the real server: a hotline
+ * report filed through the form runs the whole standard loop (受理 → 立案 → 派遣 → 签收 →
+ * 反馈 → 发核查 → 核查 → 结案) through the case detail's action forms, while a dispatcher's
+ * workbench opened beforehand sees the case arrive live (SSE, no reload).
+ * Needs Debian's chromium at /usr/bin/chromium (skipped otherwise).
+ * Screenshots go to artifacts/screenshots/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
+const CLASS_TITLE = '0101 私搭乱建';
+
+interface GeocodeHit {
+  id: number;
+  name: string;
+  fullAddress: string;
+  lng: number;
+  lat: number;
+  grid: { id: number } | null;
+}
+interface MeAnswer {
+  personId: number;
+}
+
+describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through the whole loop', () => {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  let photoPath = '';
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    ensureWebBuild();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-e2e-photo-'));
+    photoPath = path.join(dir, 'site.jpg');
+    await sharp({
+      create: { width: 640, height: 480, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
+      .jpeg()
+      .toFile(photoPath);
+    server = await startServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+    if (photoPath) fs.rmSync(path.dirname(photoPath), { recursive: true, force: true });
+  }, 60_000);
+
+  /** A browser context logged in as `username`, on `target` (through the login page's `next`). */
+  async function loginAs(username: string, target = '/workbench'): Promise<{ page: Page; errors: string[] }> {
+    if (!browser || !server) throw new Error('not started');
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${server.url}${target}`);
+    await page.waitForURL(/\/login/);
+    await page.locator('#login-username').fill(username);
+    await page.locator('#login-password').fill('demo1234');
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((u) => u.pathname === target.split('?')[0], { timeout: 30_000 });
+    return { page, errors };
+  }
+
+  async function waitWorkbench(page: Page): Promise<void> {
+    await page.getByTestId('workbench').waitFor();
+    await page.locator('[data-testid="case-map"][data-ready="1"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="live-status"][data-live="1"]').waitFor({ timeout: 15_000 });
+  }
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(SHOTS, name) });
+  }
+
+  /** Takes an action from the case detail: opens its form, fills it, submits, waits for the next state. */
+  async function act(
+    page: Page,
+    action: string,
+    nextState: string,
+    fill?: { note?: string; reason?: string; photo?: boolean },
+  ): Promise<void> {
+    const detail = page.getByTestId('case-detail');
+    const version = Number(await detail.getAttribute('data-version'));
+    await page.getByTestId(`action-${action}`).click();
+    const modal = page.locator('.ant-modal-wrap:visible');
+    await modal.waitFor();
+    if (fill?.note) await modal.getByTestId('action-note').fill(fill.note);
+    if (fill?.reason) await modal.getByTestId('action-reason').fill(fill.reason);
+    if (fill?.photo) {
+      await modal.locator('input[type=file]').setInputFiles(photoPath);
+      await modal.locator('.ant-upload-list-item-done').first().waitFor({ timeout: 20_000 });
+    }
+    await modal.getByTestId('action-submit').click();
+    const done = page.locator(`[data-testid="case-detail"][data-state="${nextState}"][data-version="${version + 1}"]`);
+    const failed = modal.getByTestId('action-error');
+    await done.or(failed).first().waitFor({ timeout: 20_000 });
+    if (await failed.isVisible()) {
+      await page.screenshot({ path: path.join(SHOTS, `failed-${action}.png`) });
+      throw new Error(`${action}: ${await failed.textContent()}`);
+    }
+  }
+
+  it('files a hotline report and runs it to 结案 across the roles, live on the dispatcher workbench', async () => {
+    if (!server) throw new Error('no server');
+    const t0 = Date.now();
+
+    // The dispatcher's workbench is open before the report exists.
+    const watcher = await loginAs('dispatcher');
+    await waitWorkbench(watcher.page);
+    await watcher.page.evaluate(() => {
+      (globalThis as unknown as { __noReload?: boolean }).__noReload = true;
+    });
+
+    // A place in the inspector's beat (责任网格), so the inspector may check the case.
+    const acceptor = await loginAs('acceptor', '/hotline');
+    const req = acceptor.page.request;
+    const inspectorMe = (await (
+      await req.post(`${server.url}/api/auth/login`, { data: { username: 'inspector', password: 'demo1234' } })
+    ).json()) as MeAnswer;
+    // That login replaced the acceptor's cookie in this context: log the acceptor back in.
+    await req.post(`${server.url}/api/auth/login`, { data: { username: 'acceptor', password: 'demo1234' } });
+    const beats = (await (await req.get(`${server.url}/api/beats`)).json()) as Array<{ id: number; inspectorId: number }>;
+    const beat = beats.find((x) => x.inspectorId === inspectorMe.personId);
+    expect(beat, 'the demo inspector has a beat').toBeTruthy();
+    const beatGrids = ((await (await req.get(`${server.url}/api/beats/${beat?.id}`)).json()) as { gridIds: number[] }).gridIds;
+    let place: GeocodeHit | undefined;
+    for (const q of ['路', '街', '号', '巷', '小区']) {
+      const hits = (await (await req.get(`${server.url}/api/geocode`, { params: { q, limit: 50 } })).json()) as GeocodeHit[];
+      place = hits.find((h) => h.grid && beatGrids.includes(h.grid.id));
+      if (place) break;
+    }
+    expect(place, 'an address in the inspector beat').toBeTruthy();
+    if (!place) return;
+
+    // 热线登记 through the form.
+    const ap = acceptor.page;
+    await ap.reload();
+    await ap.getByTestId('hotline-page').waitFor();
+    await ap.locator('[data-testid="hotline-map"][data-ready="1"]').waitFor({ timeout: 60_000 });
+    await ap.locator('#callerName').fill('王先生');
+    await ap.locator('#callerPhone').fill('13800138000');
+    await ap.locator('#address').fill(place.name);
+    await ap.getByTestId(`geocode-hit-${place.id}`).click();
+    await expect.poll(() => ap.getByTestId('hotline-pin').textContent()).toContain(place.lng.toFixed(6));
+    await ap.locator('#classCode').click();
+    await ap.locator('#classCode').fill('私搭乱建');
+    await ap.getByTitle(CLASS_TITLE).click();
+    await ap.locator('#description').fill('市民来电：小区门口有人私搭乱建彩钢棚，占用人行道');
+    await shot(ap, 'hotline-form.png');
+    await ap.getByTestId('hotline-submit').click();
+    await ap.waitForURL(/\/cases\/\d+$/, { timeout: 20_000 });
+    const caseId = Number(new URL(ap.url()).pathname.split('/').pop());
+    await ap.locator('[data-testid="case-detail"][data-state="reported"]').waitFor();
+    const number = (await ap.getByTestId('case-fields').textContent())?.match(/\d{13}/)?.[0] ?? '';
+    expect(number).toMatch(/^\d{13}$/);
+    await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('私搭乱建');
+    await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('王先生');
+
+    // The acceptor's workbench lists it in 待办.
+    await ap.goto(`${server.url}/workbench`);
+    await waitWorkbench(ap);
+    await ap.getByTestId(`case-row-${number}`).waitFor();
+    await shot(ap, 'workbench-acceptor.png');
+    await ap.getByTestId(`case-row-${number}`).click();
+    await ap.getByTestId('case-detail').waitFor();
+    await act(ap, 'accept', 'accepted');
+
+    // 值班长 立案.
+    const shiftlead = await loginAs('shiftlead');
+    await waitWorkbench(shiftlead.page);
+    await shiftlead.page.getByTestId(`case-row-${number}`).waitFor();
+    await shot(shiftlead.page, 'workbench-shiftlead.png');
+    await shiftlead.page.goto(`${server.url}/cases/${caseId}`);
+    await shiftlead.page.getByTestId('case-detail').waitFor();
+    await act(shiftlead.page, 'register', 'registered');
+
+    // The dispatcher's open workbench shows the case without a reload.
+    const wp = watcher.page;
+    await wp.getByTestId(`case-row-${number}`).waitFor({ timeout: 15_000 });
+    expect(await wp.evaluate(() => (globalThis as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await shot(wp, 'workbench-dispatcher.png');
+
+    // 派遣 with the suggested department prefilled.
+    await wp.getByTestId(`case-row-${number}`).click();
+    await wp.getByTestId('dispatch-suggestion').waitFor();
+    expect(await wp.getByTestId('dispatch-suggestion').textContent()).toMatch(/规则/);
+    await shot(wp, 'case-detail-dispatch.png');
+    await wp.getByTestId('action-dispatch').click();
+    const modal = wp.locator('.ant-modal-wrap:visible');
+    await expect.poll(() => modal.textContent()).toContain('建议');
+    await shot(wp, 'dispatch-form.png');
+    const version = Number(await wp.getByTestId('case-detail').getAttribute('data-version'));
+    await modal.getByTestId('action-submit').click();
+    await wp.locator(`[data-testid="case-detail"][data-state="dispatched"][data-version="${version + 1}"]`).waitFor({ timeout: 20_000 });
+
+    // 处置单位: sign for, feed back with a photo.
+    const handler = await loginAs('handler');
+    await waitWorkbench(handler.page);
+    await handler.page.getByTestId(`case-row-${number}`).waitFor();
+    await shot(handler.page, 'workbench-handler.png');
+    await handler.page.goto(`${server.url}/cases/${caseId}`);
+    await handler.page.getByTestId('case-detail').waitFor();
+    await act(handler.page, 'sign', 'handling');
+    await act(handler.page, 'feedback', 'feedback', { note: '已拆除彩钢棚，恢复人行道通行', photo: true });
+
+    // 受理员 发核查.
+    await ap.goto(`${server.url}/cases/${caseId}`);
+    await ap.getByTestId('case-detail').waitFor();
+    await act(ap, 'send_check', 'checking');
+
+    // 监督员 核查通过 with a photo.
+    const inspector = await loginAs('inspector');
+    await waitWorkbench(inspector.page);
+    await inspector.page.getByTestId(`case-row-${number}`).waitFor();
+    await shot(inspector.page, 'workbench-inspector.png');
+    await inspector.page.goto(`${server.url}/cases/${caseId}`);
+    await inspector.page.getByTestId('case-detail').waitFor();
+    await act(inspector.page, 'check_pass', 'to_close', { photo: true });
+
+    // 值班长 结案 with the archive type.
+    const sp = shiftlead.page;
+    await sp.goto(`${server.url}/cases/${caseId}`);
+    await sp.getByTestId('case-detail').waitFor();
+    await sp.getByTestId('action-close').click();
+    await expect.poll(() => sp.locator('.ant-modal-wrap:visible').textContent()).toContain('归档类型');
+    const closeVersion = Number(await sp.getByTestId('case-detail').getAttribute('data-version'));
+    await sp.locator('.ant-modal-wrap:visible').getByTestId('action-submit').click();
+    await sp.locator(`[data-testid="case-detail"][data-state="closed"][data-version="${closeVersion + 1}"]`).waitFor({ timeout: 20_000 });
+
+    // Closed, and the timeline shows every step with who did it.
+    const tl = sp.getByTestId('case-timeline');
+    for (const a of ['report', 'accept', 'register', 'dispatch', 'sign', 'feedback', 'send_check', 'check_pass', 'close']) {
+      await tl.getByTestId(`timeline-${a}`).first().waitFor();
+    }
+    const tlText = (await tl.textContent()) ?? '';
+    for (const who of ['受理员', '值班长', '派遣员', '处置人员', '监督员']) expect(tlText).toContain(who);
+    expect(await sp.getByTestId('case-state').textContent()).toContain('已结案');
+    expect(await sp.getByTestId('case-photos').locator('img').count()).toBeGreaterThanOrEqual(2);
+    await shot(sp, 'case-detail-closed.png');
+    await sp.getByTestId('case-timeline').scrollIntoViewIfNeeded();
+    await shot(sp, 'case-detail-timeline.png');
+
+    // The photo enlarges on click.
+    await sp.getByTestId('case-photos').locator('img').first().click();
+    await sp.locator('.ant-image-preview-img, .ant-image-preview img').first().waitFor();
+    await shot(sp, 'case-detail-photo.png');
+
+    // Closed cases leave 待办 and appear in 已办 for the shift lead.
+    await sp.goto(`${server.url}/workbench`);
+    await waitWorkbench(sp);
+    await sp.getByTestId('tab-done').click();
+    await sp.getByTestId(`case-row-${number}`).waitFor();
+    await shot(sp, 'workbench-shiftlead-done.png');
+
+    for (const ctx of [watcher, acceptor, shiftlead, handler, inspector]) expect(ctx.errors).toEqual([]);
+    console.log(`workbench loop took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }, 300_000);
+});
