@@ -2,6 +2,7 @@ import type { CaseState, Role } from '@cityloop/shared';
 import { TERMINAL_STATES } from '@cityloop/shared';
 import { sql } from 'kysely';
 import type { Context } from '../src/context.ts';
+import type { CaseRow } from '../src/modules/cases/cases.repository.ts';
 import { WORKFLOW_DEFS } from '../src/modules/workflow/workflow.definitions.ts';
 import { allowedActions } from '../src/modules/workflow/workflow.engine.ts';
 
@@ -11,30 +12,32 @@ import { allowedActions } from '../src/modules/workflow/workflow.engine.ts';
  * case, the event and what is wrong rather than a bare count.
  */
 
-interface CaseRowDb {
-  id: number;
-  number: string;
-  source: string;
-  workflow: 'standard' | 'flattened';
-  state: string;
-  phase: string;
-  phaseDeadline: Date | null;
-  departmentId: number | null;
-  disposalStartedAt: Date | null;
-  disposalDeadline: Date | null;
-  pausedSince: Date | null;
-  pauses: Array<{ start: string; end: string }>;
-  pendingRequest: { type: string } | null;
-  reworkCount: number;
-  postponeCount: number;
-  returnCount: number;
-  superviseCount: number;
-  archiveType: string | null;
-  closedAt: Date | null;
-  mergedIntoId: number | null;
-  version: number;
-  createdAt: Date;
-}
+/** The columns of a case these checks read (a subset of the row services read). */
+type CaseRowDb = Pick<
+  CaseRow,
+  | 'id'
+  | 'number'
+  | 'source'
+  | 'workflow'
+  | 'state'
+  | 'phase'
+  | 'phaseDeadline'
+  | 'departmentId'
+  | 'disposalStartedAt'
+  | 'disposalDeadline'
+  | 'pausedSince'
+  | 'pauses'
+  | 'pendingRequest'
+  | 'reworkCount'
+  | 'postponeCount'
+  | 'returnCount'
+  | 'superviseCount'
+  | 'archiveType'
+  | 'closedAt'
+  | 'mergedIntoId'
+  | 'version'
+  | 'createdAt'
+>;
 
 interface EventRowDb {
   caseId: number;

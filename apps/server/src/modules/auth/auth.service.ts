@@ -25,6 +25,20 @@ export interface Auth {
 
 export const SESSION_COOKIE = 'cityloop_session';
 
+/** A caller nobody logged in as: the public channel; an anonymous upload also names its token's hash. */
+export function publicCaller(uploadTokenHash?: string): Auth {
+  return {
+    kind: 'session',
+    personId: null,
+    apiKeyId: null,
+    username: 'public',
+    name: '公众',
+    departmentId: null,
+    roles: [],
+    ...(uploadTokenHash === undefined ? {} : { uploadTokenHash }),
+  };
+}
+
 // argon2id with OWASP's second recommended setting (19 MiB, t=2, p=1).
 const ARGON = { memoryCost: 19456, timeCost: 2, parallelism: 1, algorithm: 2 as const };
 

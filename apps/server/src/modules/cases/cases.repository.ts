@@ -81,44 +81,24 @@ export interface NewEvent {
   payload: Record<string, unknown>;
 }
 
-/** A case row to insert (the number comes from the day's counter at commit). */
-export interface NewCase {
-  source: string;
-  workflow: 'standard' | 'flattened';
-  kind: 'component' | 'event';
-  edition: string;
-  classCode: string;
-  severity: string;
-  urgent: boolean;
-  description: string;
-  address: string | null;
-  lng: number;
-  lat: number;
-  gridId: number;
-  communityId: number | null;
-  streetId: number | null;
-  districtId: number | null;
-  componentId: number | null;
-  state: string;
-  phase: string;
-  phaseStartedAt: Date;
-  phaseDeadline: Date | null;
-  phaseTimeType: TimeType | null;
-  departmentId: number | null;
-  disposalLimit: unknown;
-  disposalStartedAt: Date | null;
-  disposalDeadline: Date | null;
-  selfHandled: boolean;
-  reporterId: number | null;
-  reporterContact: unknown;
-  channel: string | null;
-  sourceRef: string | null;
-  apiKeyId: number | null;
-  idempotencyKey: string | null;
-  publicTokenHash: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A case row to insert (the number comes from the day's counter at commit; counts, pauses and the rest start empty). */
+export type NewCase = Omit<
+  CaseRow,
+  | 'id'
+  | 'number'
+  | 'gridId'
+  | 'pausedSince'
+  | 'pauses'
+  | 'pendingRequest'
+  | 'reworkCount'
+  | 'postponeCount'
+  | 'returnCount'
+  | 'superviseCount'
+  | 'archiveType'
+  | 'closedAt'
+  | 'mergedIntoId'
+  | 'version'
+> & { gridId: number; idempotencyKey: string | null; publicTokenHash: string | null };
 
 /** An open case near a report (or on its component) that may be the same problem. */
 export interface Duplicate {

@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../../errors.ts';
 import { TtlCache } from '../../lib/ttl-cache.ts';
-import type { Auth } from '../auth/auth.service.ts';
+import { type Auth, publicCaller } from '../auth/auth.service.ts';
+import { scopeFacts } from '../realtime/realtime.scope.ts';
 import { WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
 import { type ActionInput, allowedActions, decide } from '../workflow/workflow.engine.ts';
 import { IntakeCommitter } from './cases.intake.ts';
@@ -59,15 +60,7 @@ const roleList = (auth: Auth) => auth.roles.map((r) => r.role);
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 /** Who files a public report: nobody logged in. */
-const PUBLIC_REPORTER: Auth = {
-  kind: 'session',
-  personId: null,
-  apiKeyId: null,
-  username: 'public',
-  name: '公众',
-  departmentId: null,
-  roles: [],
-};
+const PUBLIC_REPORTER: Auth = publicCaller();
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 /** The city's calendar day of an instant, as YYYY-MM-DD (formatters are costly to build, so kept per zone). */
@@ -336,7 +329,7 @@ export class CasesService {
         throw unprocessable('media_upload_token_required', '附带照片须提供上传凭证 / Photos need their uploadToken', {
           missing: ['uploadToken'],
         });
-      reporter = { ...PUBLIC_REPORTER, uploadTokenHash: sha256(uploadToken) };
+      reporter = publicCaller(sha256(uploadToken));
     }
     const token = crypto.randomBytes(18).toString('base64url');
     const { case: c, created } = await this.report(reporter, { ...fields, source: 'public' }, { publicTokenHash: sha256(token) });
@@ -650,15 +643,9 @@ export class CasesService {
         caseId: id,
         state: to,
         phase: (patch.phase as string | undefined) ?? c.phase,
+        ...scopeFacts(c),
         departmentId: 'departmentId' in patch ? (patch.departmentId as number | null) : c.departmentId,
         departmentIds: await this.repo.departmentsOf(id, tx.db),
-        districtId: c.districtId,
-        streetId: c.streetId,
-        communityId: c.communityId,
-        gridId: c.gridId,
-        reporterId: c.reporterId,
-        apiKeyId: c.apiKeyId,
-        urgent: c.urgent,
         at: now,
       });
       return true;

@@ -7,7 +7,7 @@ import type { Context } from '../../context.ts';
 import type { DB, MediaExif, MediaTable } from '../../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, unprocessable } from '../../errors.ts';
 import { toWgs84 } from '../../lib/coords.ts';
-import type { Auth } from '../auth/auth.service.ts';
+import { type Auth, publicCaller } from '../auth/auth.service.ts';
 import { distanceM, ImageDecodeError, type MediaType, type Processed, processImage, sniffType } from './media.image.ts';
 import { MediaRepository, type MediaRow } from './media.repository.ts';
 import { LocalMediaStorage, type MediaStorage } from './media.storage.ts';
@@ -100,18 +100,6 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const mediaNotFound = (id: string) => notFound('media_not_found', `图片 ${id} 不存在 / Media ${id} does not exist`);
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
-
-/** The owner of an anonymous upload: nobody logged in, identified by the upload token's hash. */
-const anonymousUploader = (uploadTokenHash: string): Auth => ({
-  kind: 'session',
-  personId: null,
-  apiKeyId: null,
-  username: 'public',
-  name: '公众',
-  departmentId: null,
-  roles: [],
-  uploadTokenHash,
-});
 
 export class MediaService {
   readonly storage: MediaStorage;
@@ -251,7 +239,7 @@ export class MediaService {
       issued = crypto.randomBytes(32).toString('base64url');
       hash = sha256(issued);
     }
-    const stored = await this.upload(anonymousUploader(hash), files, null);
+    const stored = await this.upload(publicCaller(hash), files, null);
     const media = stored.map((m) => ({
       id: m.id,
       contentType: m.contentType,

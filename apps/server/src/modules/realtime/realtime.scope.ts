@@ -17,6 +17,21 @@ export interface EventScope {
   apiKeyId: number | null;
 }
 
+/** The facts of a case that decide who may hear of it, as an event carries them. */
+export function scopeFacts(c: {
+  departmentId: number | null;
+  districtId: number | null;
+  streetId: number | null;
+  communityId: number | null;
+  gridId: number | null;
+  reporterId: number | null;
+  apiKeyId: number | null;
+  urgent: boolean;
+}): Pick<CaseEvent, 'departmentId' | 'districtId' | 'streetId' | 'communityId' | 'gridId' | 'reporterId' | 'apiKeyId' | 'urgent'> {
+  const { departmentId, districtId, streetId, communityId, gridId, reporterId, apiKeyId, urgent } = c;
+  return { departmentId, districtId, streetId, communityId, gridId, reporterId, apiKeyId, urgent };
+}
+
 const CENTRE_ROLES = ['admin', 'leader', 'acceptor', 'shiftlead', 'dispatcher'];
 
 /** Builds the scope of a caller; `beatGrids` loads an inspector's grids (once per connection). */

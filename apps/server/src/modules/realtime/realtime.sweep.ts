@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import { elapsed, type Interval, lightOf } from '../calendar/calendar.math.ts';
 import { WORKFLOW_DEFS } from '../workflow/workflow.definitions.ts';
+import { scopeFacts } from './realtime.scope.ts';
 import { type PublishInput, realtimeOf } from './realtime.service.ts';
 
 /** Advisory lock key of the sweep: one process sweeps at a time, the others skip. */
@@ -154,14 +155,7 @@ export async function sweepDeadlines(ctx: Context, now: Date = ctx.now()): Promi
         caseId: Number(c.id),
         state: c.state,
         phase: c.phase,
-        departmentId: c.departmentId,
-        districtId: c.districtId,
-        streetId: c.streetId,
-        communityId: c.communityId,
-        gridId: c.gridId,
-        reporterId: c.reporterId,
-        apiKeyId: c.apiKeyId,
-        urgent: c.urgent,
+        ...scopeFacts(c),
         light: c.light,
         deadline: new Date(c.phaseDeadline).toISOString(),
         at: now,
