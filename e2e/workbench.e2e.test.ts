@@ -179,10 +179,30 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('私搭乱建');
     await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('王先生');
 
-    // The acceptor's workbench lists it in 待办.
+    // A second, urgent report (filed through the API) so the queue shows urgency first.
+    const urgentRes = await req.post(`${server.url}/api/cases`, {
+      data: {
+        source: 'hotline',
+        kind: 'event',
+        classCode: CLASS_TITLE.slice(0, 4),
+        urgent: true,
+        description: '紧急：路面塌陷旁私搭围挡，影响通行',
+        location: { lng: place.lng + 0.0015, lat: place.lat + 0.001 },
+      },
+    });
+    expect(urgentRes.status()).toBe(201);
+    const urgentNumber = ((await urgentRes.json()) as { number: string }).number;
+
+    // The acceptor's workbench lists both in 待办, the urgent one first.
     await ap.goto(`${server.url}/workbench`);
     await waitWorkbench(ap);
     await ap.getByTestId(`case-row-${number}`).waitFor();
+    await ap.getByTestId(`case-row-${urgentNumber}`).waitFor();
+    await expect.poll(() => ap.getByTestId('count-urgent').getAttribute('data-count')).toBe('1');
+    const rows = await ap
+      .locator('.cl-wb-table tr[data-testid^="case-row-"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+    expect(rows[0]).toBe(`case-row-${urgentNumber}`);
     await shot(ap, 'workbench-acceptor.png');
     await ap.getByTestId(`case-row-${number}`).click();
     await ap.getByTestId('case-detail').waitFor();
@@ -274,6 +294,17 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     await sp.getByTestId('tab-done').click();
     await sp.getByTestId(`case-row-${number}`).waitFor();
     await shot(sp, 'workbench-shiftlead-done.png');
+
+    // In English, with no i18n key left showing.
+    await sp.getByTestId('lang-switch').getByText('English', { exact: true }).click();
+    await expect.poll(() => sp.getByTestId('workbench').textContent()).toContain('workbench');
+    const body = (await sp.locator('body').textContent()) ?? '';
+    expect(body).not.toMatch(/\b(workbench|caseDetail|actions|states|sources|actionForm|hotline)\.[a-zA-Z]/);
+    await shot(sp, 'workbench-english.png');
+    await sp.goto(`${server.url}/cases/${caseId}`);
+    await sp.getByTestId('case-timeline').waitFor();
+    await expect.poll(() => sp.getByTestId('case-timeline').textContent()).toContain('Check passed');
+    await shot(sp, 'case-detail-english.png');
 
     for (const ctx of [watcher, acceptor, shiftlead, handler, inspector]) expect(ctx.errors).toEqual([]);
     console.log(`workbench loop took ${((Date.now() - t0) / 1000).toFixed(1)} s`);

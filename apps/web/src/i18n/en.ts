@@ -204,6 +204,7 @@ const en: Resources = {
     colState: 'State',
     colSource: 'Source',
     colDeadline: 'Time left',
+    colUpdated: 'Last change',
     colCreated: 'Reported',
     colDescription: 'Description',
     empty: 'No cases',

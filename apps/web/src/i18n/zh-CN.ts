@@ -202,6 +202,7 @@ const zhCN = {
     colState: '状态',
     colSource: '来源',
     colDeadline: '剩余时限',
+    colUpdated: '最近变动',
     colCreated: '上报时间',
     colDescription: '问题描述',
     empty: '暂无案卷',

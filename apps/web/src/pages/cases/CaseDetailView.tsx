@@ -168,7 +168,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged }: Pr
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.deadline')}>
           <LightTag c={detail} />
-          <div className="cl-dim">{fmtTime(detail.phaseDeadline)}</div>
+          {detail.phaseDeadline && <div className="cl-dim">{fmtTime(detail.phaseDeadline)}</div>}
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.phaseStarted')}>{fmtTime(detail.phaseStartedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.department')}>{dept?.name ?? '—'}</Descriptions.Item>

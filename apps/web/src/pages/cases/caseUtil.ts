@@ -28,6 +28,7 @@ export function fmtSpan(ms: number, en: boolean): string {
   const d = Math.floor(mins / 1440);
   const h = Math.floor((mins % 1440) / 60);
   const m = mins % 60;
+  if (mins === 0) return en ? '<1m' : '不到1分钟';
   if (en) {
     if (d > 0) return `${d}d ${h}h`;
     if (h > 0) return `${h}h ${m}m`;

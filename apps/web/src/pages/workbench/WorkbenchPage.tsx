@@ -1,19 +1,5 @@
 import { ExportOutlined, PhoneOutlined, ReloadOutlined } from '@ant-design/icons';
-import {
-  Badge,
-  Button,
-  Drawer,
-  Input,
-  Segmented,
-  Select,
-  Switch,
-  Table,
-  type TableColumnsType,
-  Tabs,
-  Tag,
-  Tooltip,
-  TreeSelect,
-} from 'antd';
+import { Badge, Button, Drawer, Input, Segmented, Select, Switch, Table, type TableColumnsType, Tabs, Tag, TreeSelect } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
@@ -195,7 +181,7 @@ export default function WorkbenchPage() {
   const columns: TableColumnsType<CaseItem> = [
     {
       key: 'deadline',
-      title: t('workbench.colDeadline'),
+      title: queue === 'todo' ? t('workbench.colDeadline') : t('workbench.colUpdated'),
       width: 130,
       render: (_, c) => (queue === 'todo' ? <LightTag c={c} /> : <span className="cl-dim">{fmtTime(c.updatedAt)}</span>),
     },
@@ -249,15 +235,15 @@ export default function WorkbenchPage() {
   const stateOptions = (ROLE_STATES[role] ?? CASE_STATES).map((s) => ({ value: s, label: t(`states.${s}`) }));
   const countBadges = counts && (
     <span className="cl-count-badges" data-testid="queue-counts">
-      <Tooltip title={t('lights.red')}>
-        <Badge count={counts.overdue} showZero color="#d4380d" overflowCount={9999} data-testid="count-overdue" />
-      </Tooltip>
-      <Tooltip title={t('lights.yellow')}>
-        <Badge count={counts.warning} showZero color="#e0a100" overflowCount={9999} data-testid="count-warning" />
-      </Tooltip>
-      <Tooltip title={t('workbench.urgent')}>
-        <Badge count={counts.urgent} showZero color="#7a0000" overflowCount={9999} data-testid="count-urgent" />
-      </Tooltip>
+      <Tag color={counts.overdue > 0 ? '#d4380d' : 'default'} data-testid="count-overdue" data-count={counts.overdue}>
+        {t('workbench.overdue')} {counts.overdue}
+      </Tag>
+      <Tag color={counts.warning > 0 ? '#c28a00' : 'default'} data-testid="count-warning" data-count={counts.warning}>
+        {t('workbench.warning')} {counts.warning}
+      </Tag>
+      <Tag color={counts.urgent > 0 ? '#7a0000' : 'default'} data-testid="count-urgent" data-count={counts.urgent}>
+        {t('workbench.urgent')} {counts.urgent}
+      </Tag>
     </span>
   );
 
