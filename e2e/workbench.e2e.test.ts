@@ -208,6 +208,39 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     await ap.getByTestId('case-detail').waitFor();
     await act(ap, 'accept', 'accepted');
 
+    // A second call about the same place is offered as a duplicate; the acceptor merges it in one click.
+    const dupRes = await req.post(`${server.url}/api/cases`, {
+      data: {
+        source: 'hotline',
+        kind: 'event',
+        classCode: CLASS_TITLE.slice(0, 4),
+        description: '又一位市民来电反映同一处彩钢棚',
+        location: { lng: place.lng, lat: place.lat },
+      },
+    });
+    expect(dupRes.status()).toBe(201);
+    const dup = (await dupRes.json()) as { id: number; number: string };
+    await ap.goto(`${server.url}/cases/${dup.id}`);
+    await ap.getByTestId(`merge-${caseId}`).click();
+    await ap.locator('.ant-popconfirm-buttons .ant-btn-primary').click();
+    await ap.locator('[data-testid="case-detail"][data-state="merged"]').waitFor({ timeout: 20_000 });
+
+    // An action on a case changed meanwhile is refused (409) with a clear message, and the case reloads.
+    const urgentId = ((await urgentRes.json()) as { id: number }).id;
+    await ap.goto(`${server.url}/cases/${urgentId}`);
+    await ap.locator('[data-testid="case-detail"][data-version="1"]').waitFor();
+    await ap.getByTestId('action-accept').click();
+    const stale = ap.locator('.ant-modal-wrap:visible');
+    await stale.getByTestId('action-submit').waitFor();
+    // Someone else accepts it while the form is open.
+    expect((await req.post(`${server.url}/api/cases/${urgentId}/actions/accept`, { data: { version: 1 } })).status()).toBe(200);
+    await stale.getByTestId('action-submit').click();
+    await expect
+      .poll(() => stale.getByTestId('action-error').textContent())
+      .toMatch(/案卷已被他人更新|当前状态下不能执行该操作，可执行：.*派核实/);
+    await shot(ap, 'action-conflict.png');
+    await ap.locator('[data-testid="case-detail"][data-state="accepted"][data-version="2"]').waitFor();
+
     // 值班长 立案.
     const shiftlead = await loginAs('shiftlead');
     await waitWorkbench(shiftlead.page);
@@ -279,6 +312,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     for (const who of ['受理员', '值班长', '派遣员', '处置人员', '监督员']) expect(tlText).toContain(who);
     expect(await sp.getByTestId('case-state').textContent()).toContain('已结案');
     expect(await sp.getByTestId('case-photos').locator('img').count()).toBeGreaterThanOrEqual(2);
+    expect(await sp.getByTestId('case-duplicates').textContent()).toContain(dup.number);
     await shot(sp, 'case-detail-closed.png');
     await sp.getByTestId('case-timeline').scrollIntoViewIfNeeded();
     await shot(sp, 'case-detail-timeline.png');

@@ -1,5 +1,5 @@
 import { Alert, Form, Input, InputNumber, Modal, Select, Space } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api.ts';
 import type { CaseDetail, CaseItem, DispatchSuggestion } from '../../types.ts';
@@ -84,8 +84,12 @@ export default function ActionForm({ detail, action, suggestion, onClose, onChan
   const requires = action ? (ACTION_REQUIRES[action] ?? []) : [];
   const need = (f: Field) => requires.includes(f);
 
+  // The version the person saw when opening the form: a change meanwhile must come back as a conflict, not be acted over.
+  const baseVersion = useRef(detail.version);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the version is captured when the form opens only
   useEffect(() => {
     if (!action) return;
+    baseVersion.current = detail.version;
     setError(null);
     setPhotos([]);
     form.resetFields();
@@ -104,7 +108,7 @@ export default function ActionForm({ detail, action, suggestion, onClose, onChan
     setBusy(true);
     setError(null);
     try {
-      const body: Record<string, unknown> = { version: detail.version };
+      const body: Record<string, unknown> = { version: baseVersion.current };
       if (v.reason?.trim()) body.reason = v.reason.trim();
       if (v.note?.trim()) body.note = v.note.trim();
       if (v.departmentId) body.departmentId = v.departmentId;
@@ -116,7 +120,11 @@ export default function ActionForm({ detail, action, suggestion, onClose, onChan
       onClose();
     } catch (err) {
       setError(errorText(err));
-      if (err instanceof ApiError && err.status === 409) onChanged();
+      if (err instanceof ApiError && err.status === 409) {
+        // Show the case as it is now; a retry is based on that version.
+        baseVersion.current = detail.version;
+        onChanged();
+      }
     } finally {
       setBusy(false);
     }

@@ -195,7 +195,11 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged }: Pr
       </Descriptions>
 
       {(detail.duplicates.length > 0 || detail.linkedReports.length > 0) && (
-        <Card size="small" title={t('caseDetail.duplicates')} data-testid="case-duplicates">
+        <Card
+          size="small"
+          title={detail.duplicates.length > 0 ? t('caseDetail.duplicates') : t('caseDetail.linked')}
+          data-testid="case-duplicates"
+        >
           {detail.duplicates.map((d) => (
             <div key={d.id} className="cl-dup-row">
               <span>
@@ -215,7 +219,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged }: Pr
           ))}
           {detail.linkedReports.length > 0 && (
             <>
-              <Typography.Text strong>{t('caseDetail.linked')}</Typography.Text>
+              {detail.duplicates.length > 0 && <Typography.Text strong>{t('caseDetail.linked')}</Typography.Text>}
               {detail.linkedReports.map((r) => (
                 <div key={r.id} className="cl-dup-row">
                   <span>
