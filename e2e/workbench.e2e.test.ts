@@ -191,7 +191,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
       },
     });
     expect(urgentRes.status()).toBe(201);
-    const urgentNumber = ((await urgentRes.json()) as { number: string }).number;
+    const { id: urgentId, number: urgentNumber } = (await urgentRes.json()) as { id: number; number: string };
 
     // The acceptor's workbench lists both in 待办, the urgent one first.
     await ap.goto(`${server.url}/workbench`);
@@ -204,8 +204,11 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
     expect(rows[0]).toBe(`case-row-${urgentNumber}`);
     await shot(ap, 'workbench-acceptor.png');
-    await ap.getByTestId(`case-row-${number}`).click();
-    await ap.getByTestId('case-detail').waitFor();
+    // The keyboard walks the queue: ↓ picks the first (urgent) case, ↓ again the next one.
+    await ap.keyboard.press('ArrowDown');
+    await ap.locator(`[data-testid="case-detail"][data-case-id="${urgentId}"]`).waitFor();
+    await ap.keyboard.press('ArrowDown');
+    await ap.locator(`[data-testid="case-detail"][data-case-id="${caseId}"]`).waitFor();
     await act(ap, 'accept', 'accepted');
 
     // A second call about the same place is offered as a duplicate; the acceptor merges it in one click.
@@ -226,7 +229,6 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     await ap.locator('[data-testid="case-detail"][data-state="merged"]').waitFor({ timeout: 20_000 });
 
     // An action on a case changed meanwhile is refused (409) with a clear message, and the case reloads.
-    const urgentId = ((await urgentRes.json()) as { id: number }).id;
     await ap.goto(`${server.url}/cases/${urgentId}`);
     await ap.locator('[data-testid="case-detail"][data-version="1"]').waitFor();
     await ap.getByTestId('action-accept').click();

@@ -205,6 +205,7 @@ const en: Resources = {
     colSource: 'Source',
     colDeadline: 'Time left',
     colUpdated: 'Last change',
+    keys: '↑↓ to pick a case, Esc to close it',
     colCreated: 'Reported',
     colDescription: 'Description',
     empty: 'No cases',

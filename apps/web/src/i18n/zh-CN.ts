@@ -203,6 +203,7 @@ const zhCN = {
     colSource: '来源',
     colDeadline: '剩余时限',
     colUpdated: '最近变动',
+    keys: '↑↓ 选择案卷，Esc 关闭详情',
     colCreated: '上报时间',
     colDescription: '问题描述',
     empty: '暂无案卷',

@@ -161,6 +161,33 @@ export default function WorkbenchPage() {
     [items, now],
   );
 
+  // Keyboard: ↑/↓ (or k/j) walk the queue, Esc closes the detail; typing in a field is left alone.
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const selectRef = useRef<(id: number | null) => void>(() => {});
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = e.target as HTMLElement | null;
+      if (e.altKey || e.ctrlKey || e.metaKey || document.querySelector('.ant-modal-wrap:not([style*="display: none"])')) return;
+      if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) return;
+      const list = itemsRef.current;
+      const at = list.findIndex((c) => c.id === selectedRef.current);
+      if (e.key === 'ArrowDown' || e.key === 'j') {
+        const next = list[Math.min(at + 1, list.length - 1)];
+        if (next) selectRef.current(next.id);
+        e.preventDefault();
+      } else if (e.key === 'ArrowUp' || e.key === 'k') {
+        const prev = list[Math.max(at - 1, 0)];
+        if (prev) selectRef.current(prev.id);
+        e.preventDefault();
+      } else if (e.key === 'Escape' && selectedRef.current != null) {
+        selectRef.current(null);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const select = (id: number | null) => {
     setSelectedId(id);
     const next = new URLSearchParams(params);
@@ -168,6 +195,8 @@ export default function WorkbenchPage() {
     else next.delete('case');
     setParams(next, { replace: true });
   };
+
+  selectRef.current = select;
 
   const setRole = (r: string) => {
     const next = new URLSearchParams(params);
@@ -363,7 +392,9 @@ export default function WorkbenchPage() {
             rowClassName={(c) => [c.id === selectedId ? 'cl-row-selected' : '', flash.has(c.id) ? 'cl-row-flash' : ''].join(' ')}
             onRow={(c) => ({ onClick: () => select(c.id), 'data-testid': `case-row-${c.number}` }) as React.HTMLAttributes<HTMLElement>}
             footer={() => (
-              <span className="cl-dim">{t('workbench.total', { count: queue === 'todo' && roleStates ? items.length : list.total })}</span>
+              <span className="cl-dim">
+                {t('workbench.total', { count: queue === 'todo' && roleStates ? items.length : list.total })} · {t('workbench.keys')}
+              </span>
             )}
           />
         </div>
