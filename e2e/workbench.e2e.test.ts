@@ -295,6 +295,19 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     await inspector.page.getByTestId('case-detail').waitFor();
     await act(inspector.page, 'check_pass', 'to_close', { photo: true });
 
+    // 领导 督办 on an open case from its page (the case keeps its state).
+    const leader = await loginAs('leader');
+    await waitWorkbench(leader.page);
+    // The leader's overview lists every case in scope, not a 待办 queue.
+    await leader.page.getByTestId(`case-row-${urgentNumber}`).waitFor();
+    await leader.page.getByTestId(`case-row-${number}`).waitFor();
+    await shot(leader.page, 'workbench-leader.png');
+    await leader.page.goto(`${server.url}/cases/${urgentId}`);
+    await leader.page.locator('[data-testid="case-minimap"][data-ready="1"]').waitFor({ timeout: 30_000 });
+    await act(leader.page, 'supervise', 'accepted', { note: '紧急案件，请尽快立案处置' });
+    await expect.poll(() => leader.page.getByTestId('case-fields').textContent()).toContain('0 / 0 / 0 / 1');
+    await shot(leader.page, 'case-detail-supervised.png');
+
     // 值班长 结案 with the archive type.
     const sp = shiftlead.page;
     await sp.goto(`${server.url}/cases/${caseId}`);
@@ -342,7 +355,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     await expect.poll(() => sp.getByTestId('case-timeline').textContent()).toContain('Check passed');
     await shot(sp, 'case-detail-english.png');
 
-    for (const ctx of [watcher, acceptor, shiftlead, handler, inspector]) expect(ctx.errors).toEqual([]);
+    for (const ctx of [watcher, acceptor, shiftlead, handler, inspector, leader]) expect(ctx.errors).toEqual([]);
     console.log(`workbench loop took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }, 300_000);
 });

@@ -186,6 +186,7 @@ const en: Resources = {
     title: '{{role}} workbench',
     role: 'Role',
     todo: 'To do',
+    all: 'All cases',
     done: 'Done',
     overdue: 'Overdue',
     warning: 'Warning',

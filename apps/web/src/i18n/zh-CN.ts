@@ -184,6 +184,7 @@ const zhCN = {
     title: '{{role}}工作台',
     role: '当前岗位',
     todo: '待办',
+    all: '全部案卷',
     done: '已办',
     overdue: '超时',
     warning: '预警',

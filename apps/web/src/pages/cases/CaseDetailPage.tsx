@@ -24,7 +24,7 @@ export default function CaseDetailPage() {
           </Button>
           <h2>{t('caseDetail.title')}</h2>
         </div>
-        {Number.isFinite(id) && id > 0 && <CaseDetailView caseId={id} refreshKey={key} />}
+        {Number.isFinite(id) && id > 0 && <CaseDetailView caseId={id} refreshKey={key} showMap />}
       </div>
     </div>
   );

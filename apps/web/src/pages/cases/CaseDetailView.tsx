@@ -3,11 +3,14 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api.ts';
 import type { CaseDetail, CaseItem, DispatchSuggestion, TimelineRow } from '../../types.ts';
+import CaseMap from '../workbench/CaseMap.tsx';
 import ActionForm, { useActionErrorText } from './ActionForm.tsx';
 import { caseLight, className, fmtSpan, fmtTime, LIGHT_COLORS, useClasses, useDepartments, useNow } from './caseUtil.ts';
 
 interface Props {
   caseId: number;
+  /** Show a small map of the case's place (the workbench drawer sits beside a map already). */
+  showMap?: boolean;
   /** Bumped by the parent when a live event names this case. */
   refreshKey?: number;
   onChanged?: (c?: CaseItem) => void;
@@ -29,7 +32,7 @@ export function LightTag({ c }: { c: Pick<CaseItem, 'phaseStartedAt' | 'phaseDea
 }
 
 /** Everything about one case: fields, photos, the phase log, duplicates, dispatch suggestion and the allowed actions. */
-export default function CaseDetailView({ caseId, refreshKey = 0, onChanged }: Props) {
+export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, showMap = false }: Props) {
   const { t, i18n } = useTranslation();
   const { message } = App.useApp();
   const classes = useClasses();
@@ -193,6 +196,16 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged }: Pr
           {detail.reworkCount} / {detail.postponeCount} / {detail.returnCount} / {detail.superviseCount}
         </Descriptions.Item>
       </Descriptions>
+
+      {showMap && detail.lng != null && detail.lat != null && (
+        <div className="cl-case-minimap">
+          <CaseMap
+            points={[{ id: detail.id, lng: detail.lng, lat: detail.lat, light: caseLight(detail), urgent: detail.urgent }]}
+            selectedId={detail.id}
+            testId="case-minimap"
+          />
+        </div>
+      )}
 
       {(detail.duplicates.length > 0 || detail.linkedReports.length > 0) && (
         <Card

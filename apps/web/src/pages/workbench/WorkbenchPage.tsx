@@ -32,6 +32,7 @@ interface Filters {
 }
 
 const PAGE_SIZE = 200;
+const OVERVIEW_ROLES = ['leader', 'admin'];
 
 /** Columns each role sees beside number, deadline and state. */
 const ROLE_COLUMNS: Record<string, Array<'class' | 'source' | 'created' | 'description'>> = {
@@ -41,8 +42,8 @@ const ROLE_COLUMNS: Record<string, Array<'class' | 'source' | 'created' | 'descr
   handler: ['class', 'description', 'created'],
   dept_admin: ['class', 'description', 'created'],
   inspector: ['class', 'description'],
-  leader: ['class', 'source', 'description', 'created'],
-  admin: ['class', 'source', 'description', 'created'],
+  leader: ['class', 'source', 'description'],
+  admin: ['class', 'source', 'description'],
 };
 
 interface ClassOption {
@@ -82,6 +83,8 @@ export default function WorkbenchPage() {
       ? (params.get('role') as string)
       : (myRoles[0] ?? 'leader');
   const [queue, setQueue] = useState<Queue>('todo');
+  /** Leaders and administrators wait on nothing: their first tab is every case in scope, not a 待办 queue. */
+  const overview = OVERVIEW_ROLES.includes(role);
   const [filters, setFilters] = useState<Filters>({});
   const [search, setSearch] = useState('');
   const [list, setList] = useState<CaseList>({ items: [], total: 0 });
@@ -104,7 +107,7 @@ export default function WorkbenchPage() {
     };
     try {
       const [l, c] = await Promise.all([
-        api.get<CaseList>('/api/cases', { ...q, queue, limit: PAGE_SIZE }),
+        api.get<CaseList>('/api/cases', { ...q, queue: overview && queue === 'todo' ? 'all' : queue, limit: PAGE_SIZE }),
         api.get<CaseCounts>('/api/cases/counts', q),
       ]);
       if (seq !== reqSeq.current) return;
@@ -115,7 +118,7 @@ export default function WorkbenchPage() {
     } finally {
       if (seq === reqSeq.current) setLoading(false);
     }
-  }, [filters, queue]);
+  }, [filters, queue, overview]);
 
   useEffect(() => {
     void load();
@@ -262,16 +265,29 @@ export default function WorkbenchPage() {
   ];
 
   const stateOptions = (ROLE_STATES[role] ?? CASE_STATES).map((s) => ({ value: s, label: t(`states.${s}`) }));
-  const countBadges = counts && (
+  // The overview counts its lights from the list; a 待办 queue has the server's counts.
+  const shown = useMemo(() => {
+    if (!counts) return null;
+    if (!overview) return counts;
+    const lights = items.map((c) => caseLight(c, now));
+    return {
+      ...counts,
+      todo: list.total,
+      overdue: lights.filter((l) => l === 'red').length,
+      warning: lights.filter((l) => l === 'yellow').length,
+      urgent: items.filter((c) => c.urgent).length,
+    };
+  }, [counts, overview, items, list.total, now]);
+  const countBadges = shown && (
     <span className="cl-count-badges" data-testid="queue-counts">
-      <Tag color={counts.overdue > 0 ? '#d4380d' : 'default'} data-testid="count-overdue" data-count={counts.overdue}>
-        {t('workbench.overdue')} {counts.overdue}
+      <Tag color={shown.overdue > 0 ? '#d4380d' : 'default'} data-testid="count-overdue" data-count={shown.overdue}>
+        {t('workbench.overdue')} {shown.overdue}
       </Tag>
-      <Tag color={counts.warning > 0 ? '#c28a00' : 'default'} data-testid="count-warning" data-count={counts.warning}>
-        {t('workbench.warning')} {counts.warning}
+      <Tag color={shown.warning > 0 ? '#c28a00' : 'default'} data-testid="count-warning" data-count={shown.warning}>
+        {t('workbench.warning')} {shown.warning}
       </Tag>
-      <Tag color={counts.urgent > 0 ? '#7a0000' : 'default'} data-testid="count-urgent" data-count={counts.urgent}>
-        {t('workbench.urgent')} {counts.urgent}
+      <Tag color={shown.urgent > 0 ? '#7a0000' : 'default'} data-testid="count-urgent" data-count={shown.urgent}>
+        {t('workbench.urgent')} {shown.urgent}
       </Tag>
     </span>
   );
@@ -316,7 +332,8 @@ export default function WorkbenchPage() {
                 key: 'todo',
                 label: (
                   <span data-testid="tab-todo">
-                    {t('workbench.todo')} <Badge count={counts?.todo ?? 0} showZero overflowCount={9999} color="#1456c8" />
+                    {overview ? t('workbench.all') : t('workbench.todo')}{' '}
+                    <Badge count={shown?.todo ?? 0} showZero overflowCount={9999} color="#1456c8" />
                   </span>
                 ),
               },
