@@ -358,4 +358,47 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
     for (const ctx of [watcher, acceptor, shiftlead, handler, inspector, leader]) expect(ctx.errors).toEqual([]);
     console.log(`workbench loop took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }, 300_000);
+
+  it('lets a person with two centre roles switch workbenches, each with its share of the queue', async () => {
+    if (!server || !browser) throw new Error('not started');
+    const admin = await browser.newContext();
+    contexts.push(admin);
+    expect((await admin.request.post(`${server.url}/api/auth/login`, { data: { username: 'admin', password: 'demo1234' } })).ok()).toBe(
+      true,
+    );
+    const created = await admin.request.post(`${server.url}/api/people`, {
+      data: {
+        username: 'duty',
+        name: '值守员',
+        departmentId: 1,
+        password: 'demo1234',
+        roles: [{ role: 'acceptor' }, { role: 'shiftlead' }],
+      },
+    });
+    expect(created.status()).toBe(201);
+
+    const { page, errors } = await loginAs('duty');
+    await waitWorkbench(page);
+    await page.getByTestId('role-switch').waitFor();
+    expect(await page.getByTestId('workbench').getAttribute('data-role')).toBe('acceptor');
+
+    // A new report waits on the acceptor, not on the shift leader.
+    const res = await page.request.post(`${server.url}/api/cases`, {
+      data: { source: 'hotline', kind: 'event', classCode: '0101', description: '双岗测试：路边私搭雨棚', address: '白沙区 献福路' },
+    });
+    expect(res.status()).toBe(201);
+    const c = (await res.json()) as { id: number; number: string };
+    await page.getByTestId(`case-row-${c.number}`).waitFor();
+    await page.getByTestId('role-switch').getByText('值班长', { exact: true }).click();
+    await page.locator('[data-testid="workbench"][data-role="shiftlead"]').waitFor();
+    await expect.poll(() => page.getByTestId(`case-row-${c.number}`).count()).toBe(0);
+
+    // Once accepted it is the shift leader's to register, and appears live.
+    expect((await page.request.post(`${server.url}/api/cases/${c.id}/actions/accept`, { data: { version: 1 } })).status()).toBe(200);
+    await page.getByTestId(`case-row-${c.number}`).waitFor({ timeout: 15_000 });
+    const rows = await page.locator('.cl-wb-table tr[data-testid^="case-row-"]').count();
+    await expect.poll(() => page.getByTestId('tab-todo').textContent()).toContain(String(rows));
+    await shot(page, 'workbench-two-roles.png');
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

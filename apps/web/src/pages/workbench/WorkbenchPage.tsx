@@ -268,6 +268,10 @@ export default function WorkbenchPage() {
   // The overview counts its lights from the list; a 待办 queue has the server's counts.
   const shown = useMemo(() => {
     if (!counts) return null;
+    if (roleStates && !overview) {
+      // Several roles: the tab counts this role's share of 待办.
+      return { ...counts, todo: roleStates.reduce((n, st) => n + (counts.todoByState[st] ?? 0), 0) };
+    }
     if (!overview) return counts;
     const lights = items.map((c) => caseLight(c, now));
     return {
@@ -277,7 +281,7 @@ export default function WorkbenchPage() {
       warning: lights.filter((l) => l === 'yellow').length,
       urgent: items.filter((c) => c.urgent).length,
     };
-  }, [counts, overview, items, list.total, now]);
+  }, [counts, overview, roleStates, items, list.total, now]);
   const countBadges = shown && (
     <span className="cl-count-badges" data-testid="queue-counts">
       <Tag color={shown.overdue > 0 ? '#d4380d' : 'default'} data-testid="count-overdue" data-count={shown.overdue}>
