@@ -423,19 +423,18 @@ export class CasesService {
   /** Takes an action on a case at the given version; the loser of a race gets 409. */
   async act(auth: Auth, id: number, action: CaseAction, input: ActionInput & { version: number }): Promise<CaseRow> {
     const c = await this.getVisible(auth, id);
+    // A stale version first: whatever else is wrong, the caller acted on a case that has changed.
+    if (input.version !== c.version) {
+      throw conflict(
+        'case_version_conflict',
+        `案卷已被他人更新（当前版本 ${c.version}），请刷新后重试 / The case changed meanwhile (now version ${c.version}); reload and retry`,
+        { version: c.version },
+      );
+    }
     const def = WORKFLOW_DEFS[c.workflow];
     const roles = roleList(auth);
     const { transition, role, to } = decide(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, action, roles, input);
     await this.assertActScope(auth, role, c, action);
-    if (input.version !== c.version) {
-      throw conflict(
-        'case_version_conflict',
-        `案卷已被他人更新（版本 ${c.version}）/ The case changed meanwhile (now version ${c.version}); reload and retry`,
-        {
-          version: c.version,
-        },
-      );
-    }
 
     const now = this.ctx.now();
     const patch: Record<string, unknown> = { state: to };
