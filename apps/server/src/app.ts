@@ -23,6 +23,7 @@ import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
 import { casesRoutes } from './modules/cases/cases.routes.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
+import { evaluationRoutes } from './modules/evaluation/evaluation.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
@@ -162,6 +163,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(dispatchRoutes);
   await app.register(mediaRoutes);
   await app.register(realtimeRoutes);
+  await app.register(evaluationRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

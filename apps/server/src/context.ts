@@ -7,6 +7,7 @@ import { CalendarService } from './modules/calendar/calendar.service.ts';
 import { CasesService } from './modules/cases/cases.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { DispatchService } from './modules/dispatch/dispatch.service.ts';
+import { EvaluationService } from './modules/evaluation/evaluation.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
@@ -40,6 +41,7 @@ export interface Services {
   dispatch: DispatchService;
   media: MediaService;
   realtime: RealtimeService;
+  evaluation: EvaluationService;
 }
 
 export function createContext(config: Config, database: Database, clock: () => Date = () => new Date()): Context {
@@ -58,6 +60,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     dispatch: new DispatchService(ctx),
     media: new MediaService(ctx),
     realtime: new RealtimeService(ctx),
+    evaluation: new EvaluationService(ctx),
   };
   return ctx;
 }

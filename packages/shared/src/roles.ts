@@ -48,6 +48,8 @@ export const PERMISSIONS = {
   'cases.act': ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'dept_admin', 'inspector', 'leader'],
   'dispatch.rules': ['admin'],
   'dispatch.test': ['admin', 'dispatcher', 'acceptor', 'shiftlead'],
+  // 综合评价: handlers and department admins read their own department only (checked by the service).
+  'evaluation.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'handler', 'dept_admin'],
   'media.upload': ['admin', 'acceptor', 'inspector', 'handler', 'dept_admin', 'shiftlead', 'dispatcher', 'machine'],
 } as const satisfies Record<string, readonly Role[]>;
 

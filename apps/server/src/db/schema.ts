@@ -380,6 +380,15 @@ export interface CaseLightTable {
   at: Generated<Date>;
 }
 
+/** One version of the city's evaluation configuration (scoring as data); never edited. */
+export interface EvaluationConfigTable {
+  version: number;
+  config: Json;
+  note: string | null;
+  createdBy: number | null;
+  createdAt: Generated<Date>;
+}
+
 export interface DB {
   caseCounter: CaseCounterTable;
   caseFile: CaseFileTable;
@@ -407,4 +416,5 @@ export interface DB {
   calendarSetting: CalendarSettingTable;
   dispatchRule: DispatchRuleTable;
   media: MediaTable;
+  evaluationConfig: EvaluationConfigTable;
 }

@@ -1,0 +1,62 @@
+import { Type } from '@sinclair/typebox';
+import type { App } from '../../app.ts';
+import { OneOf, Strict } from '../../lib/schema.ts';
+import type { Auth } from '../auth/auth.service.ts';
+
+const Day = (description: string) => Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description });
+const PeriodQuery = {
+  from: Day('first day of the period (YYYY-MM-DD, in the city time zone), inclusive'),
+  to: Day('day after the period (YYYY-MM-DD), exclusive'),
+  attribution: Type.Optional(
+    OneOf(['completed', 'created'] as const, {
+      description: "count a phase in the period it was completed in (default), or by the case's creation time",
+    }),
+  ),
+  configVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'evaluation configuration version (default: the latest)' })),
+};
+
+/** 综合评价: department and region indicators, composites and their drill-down. */
+export async function evaluationRoutes(app: App) {
+  const evaluation = app.ctx.services.evaluation;
+  const tags = ['evaluation'];
+
+  app.get('/api/evaluation/departments', {
+    config: { access: 'evaluation.read' },
+    schema: { tags, summary: 'Department indicators and composite for a period', querystring: Strict(PeriodQuery) },
+    handler: async (req) => evaluation.departments(req.auth as Auth, req.query),
+  });
+
+  app.get('/api/evaluation/regions', {
+    config: { access: 'evaluation.read' },
+    schema: {
+      tags,
+      summary: 'Region indicators and composite for a period, at one level',
+      querystring: Strict({ level: OneOf(['district', 'street', 'community', 'grid'] as const), ...PeriodQuery }),
+    },
+    handler: async (req) => evaluation.regions(req.auth as Auth, req.query),
+  });
+
+  app.get('/api/evaluation/explain', {
+    config: { access: 'evaluation.read' },
+    schema: {
+      tags,
+      summary: 'The cases and phase-log rows behind one indicator of one department or region',
+      querystring: Strict({
+        object: Type.String({ pattern: '^(department|region):[1-9][0-9]{0,17}$', description: 'department:ID or region:ID' }),
+        indicator: Type.String({ minLength: 1, maxLength: 40 }),
+        ...PeriodQuery,
+      }),
+    },
+    handler: async (req) => evaluation.explain(req.auth as Auth, req.query),
+  });
+
+  app.get('/api/evaluation/config', {
+    config: { access: 'evaluation.read' },
+    schema: {
+      tags,
+      summary: 'An evaluation configuration version (default: the latest)',
+      querystring: Strict({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+    },
+    handler: async (req) => evaluation.config(req.query.version),
+  });
+}

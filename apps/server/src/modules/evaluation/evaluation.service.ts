@@ -1,0 +1,302 @@
+import type { Context } from '../../context.ts';
+import { forbidden, notFound, unprocessable } from '../../errors.ts';
+import type { Auth } from '../auth/auth.service.ts';
+import {
+  type Composite,
+  composite,
+  DEPARTMENT_INDICATORS,
+  type DepartmentIndicator,
+  type EvaluationConfig,
+  REGION_INDICATORS,
+  type RegionIndicator,
+  ratio,
+} from './evaluation.config.ts';
+import { EvaluationRepository, type FactCount, type FactKind, type Period, type RegionLevel } from './evaluation.repository.ts';
+
+export type Attribution = Period['attribution'];
+
+export interface PeriodQuery {
+  from: string;
+  to: string;
+  attribution?: Attribution;
+  configVersion?: number;
+}
+
+/** Which fact kinds each indicator is made of (numerator first, then what else the denominator holds). */
+const DEPARTMENT_FACTS: Record<DepartmentIndicator, FactKind[]> = {
+  dueDisposal: ['disposed', 'overdueUndisposed'],
+  disposed: ['disposed'],
+  disposalRate: ['disposed', 'overdueUndisposed'],
+  disposedOnTime: ['disposed'],
+  onTimeDisposalRate: ['disposed', 'overdueUndisposed'],
+  disposedLate: ['disposed'],
+  overdueUndisposed: ['overdueUndisposed'],
+  rework: ['rework'],
+  reworkRate: ['rework', 'closed', 'overdueOpen'],
+  postponed: ['postponed'],
+  suspended: ['suspended'],
+  returned: ['returned'],
+  closed: ['closed'],
+  dueClose: ['closed', 'overdueOpen'],
+  closeRate: ['closed', 'overdueOpen'],
+};
+const REGION_FACTS: Record<RegionIndicator, FactKind[]> = {
+  reportVerified: ['reportVerified'],
+  reportRate: ['reportVerified', 'registered'],
+  registered: ['registered'],
+  closed: ['closed'],
+  dueClose: ['closed', 'overdueOpen'],
+  closeRate: ['closed', 'overdueOpen'],
+  closedOnTime: ['closed'],
+  onTimeCloseRate: ['closed', 'overdueOpen'],
+};
+
+/** Indicators that count only the flagged (true) or unflagged (false) facts of their kind: explain lists only those. */
+const FLAG_OF: Partial<Record<string, boolean>> = { disposedOnTime: true, disposedLate: false, closedOnTime: true };
+
+type Tally = Partial<Record<FactKind, { n: number; flagged: number }>>;
+
+function tallies(counts: FactCount[]): Map<number, Tally> {
+  const m = new Map<number, Tally>();
+  for (const c of counts) {
+    const key = Number(c.key);
+    const t = m.get(key) ?? {};
+    t[c.kind] = { n: c.n, flagged: c.flagged };
+    m.set(key, t);
+  }
+  return m;
+}
+
+type RateIndicator = 'disposalRate' | 'onTimeDisposalRate' | 'reworkRate' | 'closeRate' | 'reportRate' | 'onTimeCloseRate';
+/** Counts are numbers; rates are fractions 0–1 or null (not applicable: zero denominator). */
+export type Values<K extends string> = { [I in K]: I extends RateIndicator ? number | null : number };
+
+/** Department indicators from its fact counts (STANDARDS.md 综合评价; definitions in docs/evaluation.md). */
+export function departmentIndicators(t: Tally): Values<DepartmentIndicator> {
+  const n = (k: FactKind) => t[k]?.n ?? 0;
+  const disposed = n('disposed');
+  const disposedOnTime = t.disposed?.flagged ?? 0;
+  const dueDisposal = disposed + n('overdueUndisposed');
+  const dueClose = n('closed') + n('overdueOpen');
+  return {
+    dueDisposal,
+    disposed,
+    disposalRate: ratio(disposed, dueDisposal),
+    disposedOnTime,
+    onTimeDisposalRate: ratio(disposedOnTime, dueDisposal),
+    disposedLate: disposed - disposedOnTime,
+    overdueUndisposed: n('overdueUndisposed'),
+    rework: n('rework'),
+    reworkRate: ratio(n('rework'), dueClose),
+    postponed: n('postponed'),
+    suspended: n('suspended'),
+    returned: n('returned'),
+    closed: n('closed'),
+    dueClose,
+    closeRate: ratio(n('closed'), dueClose),
+  };
+}
+
+/** Region indicators from its fact counts. */
+export function regionIndicators(t: Tally): Values<RegionIndicator> {
+  const n = (k: FactKind) => t[k]?.n ?? 0;
+  const dueClose = n('closed') + n('overdueOpen');
+  const closedOnTime = t.closed?.flagged ?? 0;
+  return {
+    reportVerified: n('reportVerified'),
+    reportRate: ratio(n('reportVerified'), n('registered')),
+    registered: n('registered'),
+    closed: n('closed'),
+    dueClose,
+    closeRate: ratio(n('closed'), dueClose),
+    closedOnTime,
+    onTimeCloseRate: ratio(closedOnTime, dueClose),
+  };
+}
+
+const REGION_LEVELS: readonly RegionLevel[] = ['district', 'street', 'community', 'grid'];
+const EXPLAIN_LIMIT = 1000;
+
+/** Callers whose every evaluation role is a department's own (处置人员, 部门管理员) see their department only. */
+function ownDepartmentOnly(auth: Auth): boolean {
+  const roles = auth.roles.filter((r) =>
+    ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'handler', 'dept_admin'].includes(r.role),
+  );
+  return roles.length > 0 && roles.every((r) => r.role === 'handler' || r.role === 'dept_admin');
+}
+function ownDepartment(auth: Auth): number | null {
+  const grant = auth.roles.find((r) => (r.role === 'handler' || r.role === 'dept_admin') && r.scopeDepartmentId !== null);
+  return grant?.scopeDepartmentId ?? auth.departmentId;
+}
+
+/**
+ * 综合评价 of departments and regions from the phase log, for any period in the city's time
+ * zone, scored with a stored configuration version, and explained down to the log rows.
+ */
+export class EvaluationService {
+  readonly repo: EvaluationRepository;
+  constructor(private readonly ctx: Context) {
+    this.repo = new EvaluationRepository(ctx.db);
+  }
+
+  /** The period bounds; 422 unless from < to (dates as YYYY-MM-DD, local to the city). */
+  async period(q: PeriodQuery): Promise<Period> {
+    if (q.from >= q.to) {
+      throw unprocessable(
+        'evaluation_period_invalid',
+        `统计周期起日须早于止日 / The period's from (${q.from}) must be before its to (${q.to})`,
+      );
+    }
+    const { timeZone } = await this.ctx.services.settings.get();
+    const { lo, hi } = await this.repo.bounds(q.from, q.to, timeZone);
+    const now = this.ctx.now();
+    const attribution = q.attribution ?? 'completed';
+    // Completion attribution looks at open cases as they stood at the period's end; creation
+    // attribution follows the period's cases up to now.
+    const asOf = attribution === 'completed' && hi < now ? hi : now;
+    return { lo, hi, asOf, attribution };
+  }
+
+  /** The configuration version to score with: the one asked for, or the latest. */
+  async config(version?: number): Promise<{ version: number; config: EvaluationConfig }> {
+    const row = version === undefined ? await this.repo.latestConfig() : await this.repo.config(version);
+    if (!row) {
+      throw notFound(
+        'evaluation_config_not_found',
+        `评价配置版本 ${version ?? ''} 不存在 / No evaluation configuration version ${version ?? ''}`,
+      );
+    }
+    const config = (typeof row.config === 'string' ? JSON.parse(row.config) : row.config) as EvaluationConfig;
+    return { version: row.version, config };
+  }
+
+  /** Indicators and composite per department; a department's own people get their department only. */
+  async departments(auth: Auth, q: PeriodQuery) {
+    const own = ownDepartmentOnly(auth) ? ownDepartment(auth) : undefined;
+    if (own === null) throw forbidden('您不属于任何部门 / You belong to no department');
+    const period = await this.period(q);
+    const { version, config } = await this.config(q.configVersion);
+    const counts = tallies(await this.repo.departmentCounts(period, own));
+    const depts = await this.repo.departments(own === undefined ? undefined : [own]);
+    return {
+      ...this.periodOut(q, period),
+      configVersion: version,
+      items: depts.map((d) => {
+        const indicators = departmentIndicators(counts.get(d.id) ?? {});
+        return { department: d, indicators, composite: this.scored(composite(config, 'department', indicators)) };
+      }),
+    };
+  }
+
+  /** Indicators and composite per region of one level. */
+  async regions(auth: Auth, q: PeriodQuery & { level: RegionLevel }) {
+    if (ownDepartmentOnly(auth)) throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+    const period = await this.period(q);
+    const { version, config } = await this.config(q.configVersion);
+    const counts = tallies(await this.repo.regionCounts(period, q.level));
+    const regions = await this.repo.regions(q.level);
+    return {
+      ...this.periodOut(q, period),
+      level: q.level,
+      configVersion: version,
+      items: regions.map((r) => {
+        const indicators = regionIndicators(counts.get(r.id) ?? {});
+        return { region: r, indicators, composite: this.scored(composite(config, 'region', indicators, r.id)) };
+      }),
+    };
+  }
+
+  /** The cases and phase-log rows behind one indicator of one object. */
+  async explain(auth: Auth, q: PeriodQuery & { object: string; indicator: string }) {
+    const m = /^(department|region):([1-9]\d{0,17})$/.exec(q.object);
+    if (!m) {
+      throw unprocessable(
+        'evaluation_object_invalid',
+        `评价对象应为 department:ID 或 region:ID / object must be department:ID or region:ID`,
+      );
+    }
+    const type = m[1] as 'department' | 'region';
+    const id = Number(m[2]);
+    const indicators: readonly string[] = type === 'department' ? DEPARTMENT_INDICATORS : REGION_INDICATORS;
+    if (!indicators.includes(q.indicator)) {
+      throw unprocessable('evaluation_indicator_invalid', `${type} 没有指标 ${q.indicator} / ${type} has no indicator ${q.indicator}`, {
+        indicators,
+      });
+    }
+    let object: { type: 'department'; id: number } | { type: 'region'; id: number; level: RegionLevel };
+    let described: Record<string, unknown>;
+    if (type === 'department') {
+      if (ownDepartmentOnly(auth) && ownDepartment(auth) !== id) {
+        throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+      }
+      const d = await this.repo.department(id);
+      if (!d) throw notFound('department_not_found', `部门 ${id} 不存在 / Department ${id} does not exist`);
+      object = { type, id };
+      described = d;
+    } else {
+      if (ownDepartmentOnly(auth)) throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+      const r = await this.repo.region(id);
+      if (!r || !REGION_LEVELS.includes(r.level)) throw notFound('region_not_found', `区域 ${id} 不存在 / Region ${id} does not exist`);
+      object = { type, id, level: r.level };
+      described = r;
+    }
+    const period = await this.period(q);
+    const kinds =
+      type === 'department' ? DEPARTMENT_FACTS[q.indicator as DepartmentIndicator] : REGION_FACTS[q.indicator as RegionIndicator];
+    const rows = await this.repo.factRows(period, object, kinds, EXPLAIN_LIMIT + 1, FLAG_OF[q.indicator]);
+    const truncated = rows.length > EXPLAIN_LIMIT;
+    const facts = rows.slice(0, EXPLAIN_LIMIT);
+    // The value recomputed from the same facts, so a drill-down always adds up to the figure.
+    const tally: Tally = {};
+    for (const f of facts) {
+      const t = tally[f.kind] ?? { n: 0, flagged: 0 };
+      t.n += 1;
+      if (f.flag) t.flagged += 1;
+      tally[f.kind] = t;
+    }
+    const values = type === 'department' ? departmentIndicators(tally) : regionIndicators(tally);
+    const value = (values as Record<string, number | null>)[q.indicator] ?? null;
+    const cases = [...new Map(facts.map((f) => [f.caseId, { id: f.caseId, number: f.caseNumber }])).values()];
+    return {
+      ...this.periodOut(q, period),
+      object: { type, ...described },
+      indicator: q.indicator,
+      value: truncated ? null : value,
+      truncated,
+      factKinds: kinds,
+      cases,
+      facts: facts.map((f) => ({
+        kind: f.kind,
+        caseId: f.caseId,
+        caseNumber: f.caseNumber,
+        flag: f.flag,
+        event:
+          f.eventId === null
+            ? null
+            : {
+                id: f.eventId,
+                seq: f.seq,
+                action: f.action,
+                phase: f.phase,
+                fromState: f.fromState,
+                toState: f.toState,
+                actorId: f.actorId === null ? null : Number(f.actorId),
+                actorRole: f.actorRole,
+                departmentId: f.departmentId === null ? null : Number(f.departmentId),
+                startedAt: f.startedAt,
+                endedAt: f.endedAt,
+                deadlineAt: f.deadlineAt,
+                onTime: f.onTime,
+              },
+      })),
+    };
+  }
+
+  private periodOut(q: PeriodQuery, p: Period) {
+    return { from: q.from, to: q.to, attribution: p.attribution, start: p.lo, end: p.hi, asOf: p.asOf };
+  }
+
+  private scored(c: Composite) {
+    return { value: c.value === null ? null : Math.round(c.value * 100) / 100, grade: c.grade, color: c.color, terms: c.terms };
+  }
+}
