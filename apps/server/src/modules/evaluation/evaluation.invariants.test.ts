@@ -205,6 +205,18 @@ describe('evaluation: invariants over a generated log', () => {
       t.ctx.db,
     );
     expect(late.rows[0]?.n).toBeGreaterThan(0);
+    // What the definitions lean on: every feedback is timed against a deadline, and a 回退 is
+    // logged with the department that had the case (the one its last dispatch named).
+    const untimed = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM case_event WHERE action = 'feedback' AND (deadline_at IS NULL OR on_time IS NULL)`.execute(t.ctx.db);
+    expect(untimed.rows[0]?.n).toBe(0);
+    const returns = await sql<{ n: number; wrong: number }>`
+      SELECT count(*)::int AS n, count(*) FILTER (WHERE r.department_id IS DISTINCT FROM (
+        SELECT d.department_id FROM case_event d
+        WHERE d.case_id = r.case_id AND d.seq < r.seq AND d.action IN ('dispatch', 'auto_dispatch') ORDER BY d.seq DESC LIMIT 1))::int AS wrong
+      FROM case_event r WHERE r.action = 'return_approve'`.execute(t.ctx.db);
+    expect(returns.rows[0]?.n).toBeGreaterThan(0);
+    expect(returns.rows[0]?.wrong).toBe(0);
   });
 
   it('departments: 按期 + 超期 = 处置, 应处置 = 处置 + 超期未处置, rates in [0, 1] or N/A, totals match the log', async () => {
