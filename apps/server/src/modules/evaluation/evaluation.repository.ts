@@ -131,7 +131,7 @@ export class EvaluationRepository {
       UNION ALL ${ev(
         'reportVerified',
         sql`e.phase = 'verify' AND e.action = 'verify'
-          AND EXISTS (SELECT 1 FROM case_file s WHERE s.id = e.case_id AND s.source IN ('public', 'hotline'))`,
+          AND (SELECT s.source FROM case_file s WHERE s.id = e.case_id) IN ('public', 'hotline')`,
       )}
       UNION ALL ${ev(
         'closed',
@@ -146,8 +146,10 @@ export class EvaluationRepository {
       UNION ALL
       SELECT 'overdueUndisposed', c0.id, NULL::bigint, c0.department_id, false FROM case_file c0
       WHERE ${overdueOpen} AND c0.department_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM case_event fb WHERE fb.case_id = c0.id AND fb.phase = 'dispose' AND fb.action = 'feedback'
-                        AND fb.ended_at >= c0.disposal_started_at AND fb.ended_at < ${p.asOf})`;
+        -- A scalar subquery with LIMIT stays a per-case index probe (UNIQUE (case_id, seq)); as NOT
+        -- EXISTS the planner may turn it into an anti-join hashing every feedback ever logged.
+        AND (SELECT 1 FROM case_event fb WHERE fb.case_id = c0.id AND fb.phase = 'dispose' AND fb.action = 'feedback'
+             AND fb.ended_at >= c0.disposal_started_at AND fb.ended_at < ${p.asOf} LIMIT 1) IS NULL`;
   }
 
   /** Creation attribution keeps the facts of cases created in the period. */
@@ -158,10 +160,13 @@ export class EvaluationRepository {
   /** Fact counts per department (facts with no department are left out). */
   async departmentCounts(p: Period, departmentId?: number): Promise<FactCount[]> {
     const only = departmentId === undefined ? sql`true` : sql`f.department_id = ${departmentId}`;
+    // Departments need the case row only to filter by creation time: joining every fact to
+    // case_file would cost a scan of the whole table.
+    const cases = p.attribution === 'created' ? sql`JOIN case_file c ON c.id = f.case_id AND ${this.caseFilter(p)}` : sql``;
     const r = await sql<FactCount>`
       SELECT f.department_id AS key, f.kind, count(*)::int AS n, count(*) FILTER (WHERE f.flag)::int AS flagged
-      FROM (${this.facts(p)}) f JOIN case_file c ON c.id = f.case_id
-      WHERE f.department_id IS NOT NULL AND ${only} AND ${this.caseFilter(p)}
+      FROM (${this.facts(p)}) f ${cases}
+      WHERE f.department_id IS NOT NULL AND ${only}
       GROUP BY f.department_id, f.kind`.execute(this.db);
     return r.rows;
   }
