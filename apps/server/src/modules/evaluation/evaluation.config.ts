@@ -67,6 +67,13 @@ export interface EvaluationConfig {
   grades: Array<{ grade: string; min: number; color: string; label: string }>;
 }
 
+/** The STANDARDS.md bucket scores, one per `upTo` bound in turn; 0 past the last bound. */
+const LADDER_SCORES = [100, 90, 75, 60, 40];
+const ladder = (upTos: number[]): BucketTable => ({
+  rows: upTos.map((upTo, i) => ({ upTo, score: LADDER_SCORES[i] as number })),
+  otherwise: 0,
+});
+
 /** STANDARDS.md defaults; the region weights use CityLoop's correction (按期结案率 40 %, sum 100 %). */
 export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
   composites: {
@@ -86,38 +93,11 @@ export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
   },
   buckets: {
     // ≤50 → 100, ≤100 → 90, ≤200 → 75, ≤500 → 60, ≤1000 → 40, else 0.
-    departmentCases: {
-      rows: [
-        { upTo: 50, score: 100 },
-        { upTo: 100, score: 90 },
-        { upTo: 200, score: 75 },
-        { upTo: 500, score: 60 },
-        { upTo: 1000, score: 40 },
-      ],
-      otherwise: 0,
-    },
+    departmentCases: ladder([50, 100, 200, 500, 1000]),
     // 一类区域: 0 → 100, <3 → 90, <5 → 75, <7 → 60, <9 → 40, else 0.
-    regionClass1: {
-      rows: [
-        { upTo: 0, score: 100 },
-        { upTo: 2, score: 90 },
-        { upTo: 4, score: 75 },
-        { upTo: 6, score: 60 },
-        { upTo: 8, score: 40 },
-      ],
-      otherwise: 0,
-    },
+    regionClass1: ladder([0, 2, 4, 6, 8]),
     // 二类区域: 0 → 100, <4 → 90, <6 → 75, <8 → 60, <10 → 40, else 0.
-    regionClass2: {
-      rows: [
-        { upTo: 0, score: 100 },
-        { upTo: 3, score: 90 },
-        { upTo: 5, score: 75 },
-        { upTo: 7, score: 60 },
-        { upTo: 9, score: 40 },
-      ],
-      otherwise: 0,
-    },
+    regionClass2: ladder([0, 3, 5, 7, 9]),
   },
   // 三类区域 has no source table: it starts from the 二类 table until calibrated.
   regionClassTables: { '1': 'regionClass1', '2': 'regionClass2', '3': 'regionClass2' },

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers.ts';
+import { DEFAULT_EVALUATION_CONFIG } from './evaluation.config.ts';
 
 /**
  * Hand-computed fixtures: small case logs written straight into case_file and case_event on
@@ -674,6 +675,7 @@ describe('evaluation: hand-computed fixtures', () => {
   it('scores with the configuration version asked for, and records it', async () => {
     // Version 2: the department 案件数 term weighs nothing; A = (25 + 18.75 + 20) / 0.9 = 70.83 → C.
     const v1 = (await get('/api/evaluation/config')).json();
+    expect(v1).toEqual({ version: 1, config: DEFAULT_EVALUATION_CONFIG });
     const config = structuredClone(v1.config);
     config.composites.department[0].weight = 0;
     await t.ctx.db
