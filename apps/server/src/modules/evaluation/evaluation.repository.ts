@@ -82,16 +82,6 @@ export interface FactRow {
 export class EvaluationRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  /** The local-midnight bounds of [from, to) in the city's time zone. */
-  async bounds(from: string, to: string, timeZone: string): Promise<{ lo: Date; hi: Date }> {
-    const r = await sql<{ lo: Date; hi: Date }>`
-      SELECT (${from}::date::timestamp AT TIME ZONE ${timeZone}) AS lo, (${to}::date::timestamp AT TIME ZONE ${timeZone}) AS hi`.execute(
-      this.db,
-    );
-    const row = r.rows[0] as { lo: Date; hi: Date };
-    return { lo: new Date(row.lo), hi: new Date(row.hi) };
-  }
-
   async latestConfig(): Promise<{ version: number; config: unknown } | undefined> {
     return this.db.selectFrom('evaluationConfig').select(['version', 'config']).orderBy('version', 'desc').limit(1).executeTakeFirst();
   }

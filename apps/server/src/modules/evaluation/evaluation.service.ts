@@ -1,6 +1,7 @@
 import type { Context } from '../../context.ts';
 import { forbidden, notFound, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
+import { DAY_MS, isoToDay, Zone } from '../calendar/calendar.math.ts';
 import {
   type Composite,
   composite,
@@ -147,8 +148,14 @@ export class EvaluationService {
         `统计周期起日须早于止日 / The period's from (${q.from}) must be before its to (${q.to})`,
       );
     }
-    const { timeZone } = await this.ctx.services.settings.get();
-    const { lo, hi } = await this.repo.bounds(q.from, q.to, timeZone);
+    const fromDay = isoToDay(q.from);
+    const toDay = isoToDay(q.to);
+    if (fromDay === null || toDay === null) {
+      throw unprocessable('evaluation_period_invalid', `日期无效 / Not a date: ${fromDay === null ? q.from : q.to}`);
+    }
+    const zone = new Zone((await this.ctx.services.settings.get()).timeZone);
+    const lo = new Date(zone.toUtc(fromDay * DAY_MS));
+    const hi = new Date(zone.toUtc(toDay * DAY_MS));
     const now = this.ctx.now();
     const attribution = q.attribution ?? 'completed';
     // Completion attribution looks at open cases as they stood at the period's end; creation
