@@ -4,15 +4,13 @@
  * Needs Debian's chromium at /usr/bin/chromium (skipped otherwise).
  * Screenshots go to artifacts/screenshots/.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
 import { colourStats, decodePng } from './png.ts';
-import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts';
+import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
 const GRID_FILL = 'grid-fill';
 const HIGHLIGHT_LINE = 'highlight-line';
 
@@ -42,25 +40,14 @@ interface TreeNode {
   children?: TreeNode[];
 }
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('web console in a browser', () => {
+describe.skipIf(!HAS_CHROMIUM)('web console in a browser', () => {
   let server: TestServer | undefined;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     ensureWebBuild();
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
   }, 300_000);
 
   afterAll(async () => {
@@ -68,13 +55,9 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web console in a browser', () => {
     await server?.stop();
   }, 60_000);
 
-  async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  async function newPage(): ReturnType<typeof openPage> {
     if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    return { context, page, errors };
+    return openPage(browser);
   }
 
   async function login(page: Page, screenshot?: string): Promise<void> {

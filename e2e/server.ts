@@ -48,11 +48,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds apps/web when dist is missing or older than the sources, so the tests see the current console. */
+/** Builds apps/web when dist is missing or older than its sources (and the shared package it bundles), so the tests see the current console. */
 export function ensureWebBuild(): void {
   const web = path.join(ROOT, 'apps', 'web');
   const index = path.join(web, 'dist', 'index.html');
-  const sources = [path.join(web, 'src'), path.join(web, 'public')].filter((d) => fs.existsSync(d));
+  const sources = [path.join(web, 'src'), path.join(web, 'public'), path.join(ROOT, 'packages', 'shared', 'src')].filter((d) =>
+    fs.existsSync(d),
+  );
   const files = ['index.html', 'vite.config.ts', 'package.json'].map((f) => path.join(web, f)).filter((f) => fs.existsSync(f));
   const newest = Math.max(...sources.map(newestMtime), ...files.map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest) return;

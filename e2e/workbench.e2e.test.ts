@@ -9,13 +9,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts';
+import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
+import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
 const CLASS_TITLE = '0101 私搭乱建';
 
 interface GeocodeHit {
@@ -30,14 +29,13 @@ interface MeAnswer {
   personId: number;
 }
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through the whole loop', () => {
+describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole loop', () => {
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   let photoPath = '';
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     ensureWebBuild();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-e2e-photo-'));
     photoPath = path.join(dir, 'site.jpg');
@@ -47,17 +45,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
       .jpeg()
       .toFile(photoPath);
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
   }, 300_000);
 
   afterAll(async () => {
@@ -70,11 +58,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('workbenches: a hotline report through
   /** A browser context logged in as `username`, on `target` (through the login page's `next`). */
   async function loginAs(username: string, target = '/workbench'): Promise<{ page: Page; errors: string[] }> {
     if (!browser || !server) throw new Error('not started');
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    const { context, page, errors } = await openPage(browser);
     contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
     await page.goto(`${server.url}${target}`);
     await page.waitForURL(/\/login/);
     await page.locator('#login-username').fill(username);
