@@ -43,7 +43,8 @@ export interface Period {
   attribution: 'completed' | 'created';
 }
 
-export type RegionLevel = 'district' | 'street' | 'community' | 'grid';
+export const REGION_LEVELS = ['district', 'street', 'community', 'grid'] as const;
+export type RegionLevel = (typeof REGION_LEVELS)[number];
 const REGION_COLUMN: Record<RegionLevel, RawBuilder<unknown>> = {
   district: sql.ref('c.district_id'),
   street: sql.ref('c.street_id'),

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { OneOf, Strict } from '../../lib/schema.ts';
 import type { Auth } from '../auth/auth.service.ts';
+import { REGION_LEVELS } from './evaluation.repository.ts';
 
 const Day = (description: string) => Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description });
 const PeriodQuery = {
@@ -31,7 +32,7 @@ export async function evaluationRoutes(app: App) {
     schema: {
       tags,
       summary: 'Region indicators and composite for a period, at one level',
-      querystring: Strict({ level: OneOf(['district', 'street', 'community', 'grid'] as const), ...PeriodQuery }),
+      querystring: Strict({ level: OneOf(REGION_LEVELS), ...PeriodQuery }),
     },
     handler: async (req) => evaluation.regions(req.auth as Auth, req.query),
   });

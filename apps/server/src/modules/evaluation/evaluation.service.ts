@@ -12,7 +12,14 @@ import {
   type RegionIndicator,
   ratio,
 } from './evaluation.config.ts';
-import { EvaluationRepository, type FactCount, type FactKind, type Period, type RegionLevel } from './evaluation.repository.ts';
+import {
+  EvaluationRepository,
+  type FactCount,
+  type FactKind,
+  type Period,
+  REGION_LEVELS,
+  type RegionLevel,
+} from './evaluation.repository.ts';
 
 export type Attribution = Period['attribution'];
 
@@ -115,7 +122,6 @@ export function regionIndicators(t: Tally): Values<RegionIndicator> {
   };
 }
 
-const REGION_LEVELS: readonly RegionLevel[] = ['district', 'street', 'community', 'grid'];
 const EXPLAIN_LIMIT = 1000;
 
 /** Callers whose every evaluation role is a department's own (处置人员, 部门管理员) see their department only. */
