@@ -147,8 +147,6 @@ describe('cases: group commit of intake', () => {
         },
       ],
       photos,
-      claim: { lng: point.lng, lat: point.lat, at: now },
-      publish: { type: 'case.created', state: 'reported', urgent: false },
     });
     const [fresh] = await t.ctx.services.media.upload(auth, [
       { filename: 'b.jpg', buffer: await photo('jpeg', { width: 32, height: 24 }) },

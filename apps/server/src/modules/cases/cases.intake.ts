@@ -1,4 +1,7 @@
+import type { Kysely } from 'kysely';
 import type { Context } from '../../context.ts';
+import type { DB } from '../../db/schema.ts';
+import { scopeFacts } from '../realtime/realtime.scope.ts';
 import type { PublishInput } from '../realtime/realtime.service.ts';
 import type { CaseRow, CasesRepository, Duplicate, NewCase, NewEvent } from './cases.repository.ts';
 
@@ -10,10 +13,16 @@ export interface PendingCase {
   /** The opening phase-log rows (report, and for the flattened loop auto-register/dispatch). */
   events: NewEvent[];
   photos: string[];
-  /** Where and when the report claims the photos were taken (EXIF is compared with it). */
-  claim: { lng: number; lat: number; at: Date };
-  publish: Omit<PublishInput, 'caseId'>;
 }
+
+/** The event a new case announces (its id is added once it has one). */
+const createdEvent = (r: NewCase): Omit<PublishInput, 'caseId'> => ({
+  type: 'case.created',
+  state: r.state,
+  phase: r.phase,
+  ...scopeFacts(r),
+  at: r.createdAt,
+});
 
 interface Waiting {
   p: PendingCase;
@@ -23,11 +32,11 @@ interface Waiting {
 
 /**
  * Group commit for intake. Reports that arrive while a commit is running wait and are written
- * together next. Reports without photos go in one SQL statement per day, which is its own
- * transaction: it skips taken idempotency keys, numbers the reports, inserts the cases and their
- * opening phase-log rows and sends their NOTIFY, so the day's counter row is locked for one
- * statement only. Reports with photos share a transaction that also attaches the photos and
- * flags their EXIF. A report's promise settles only after its unit committed, so a 201 always
+ * together next, per day, in one SQL statement: it skips taken idempotency keys, numbers the
+ * reports, inserts the cases and their opening phase-log rows and sends their NOTIFY. Without
+ * photos that statement is its own transaction, so the day's counter row is locked for one
+ * statement only; with photos it shares a transaction with flagging their EXIF and attaching
+ * them to the cases. A report's promise settles only after its unit committed, so a 201 always
  * means the case is on disk. A unit that fails is retried report by report, so one bad report
  * never takes the others down with it.
  *
@@ -95,8 +104,8 @@ export class IntakeCommitter {
   }
 
   /**
-   * Writes reports in units that each commit or fail whole: per day a statement for those
-   * without photos, a transaction for those with. A failed unit is retried report by report.
+   * Writes reports in units that each commit or fail whole: per day, those without photos and
+   * those with. A failed unit is retried report by report.
    * Returns each report's row, null for a taken idempotency key, or its error.
    */
   async #write(ps: PendingCase[]): Promise<Array<CaseRow | null | Error>> {
@@ -110,17 +119,11 @@ export class IntakeCommitter {
         if (seen.has(k)) continue;
         seen.add(k);
       }
-      const unit = p.photos.length > 0 ? 'photos' : `day:${p.day}`;
+      const unit = `${p.photos.length > 0 ? 'photos' : 'plain'}:${p.day}`;
       units.set(unit, [...(units.get(unit) ?? []), i]);
     }
     const run = async (idx: number[]) => {
-      const p0 = ps[idx[0] as number] as PendingCase;
-      if (p0.photos.length > 0) {
-        const rows = await this.#insertWithPhotos(idx.map((i) => ps[i] as PendingCase));
-        for (const [j, i] of idx.entries()) out[i] = rows[j] ?? null;
-      } else {
-        for (const { ord, row } of await this.#insertStatement(p0.day, idx, ps)) out[ord] = row;
-      }
+      for (const { ord, row } of await this.#insert(idx, ps)) out[ord] = row;
     };
     for (const idx of units.values()) {
       try {
@@ -145,68 +148,41 @@ export class IntakeCommitter {
     return out;
   }
 
-  async #insertStatement(day: string, idx: number[], ps: PendingCase[]): Promise<Array<{ ord: number; row: CaseRow }>> {
+  /** Files reports of one day that all have photos or all have none; returns the rows written by position. */
+  async #insert(idx: number[], ps: PendingCase[]): Promise<Array<{ ord: number; row: CaseRow }>> {
     const realtime = this.ctx.services.realtime;
+    const media = this.ctx.services.media;
     const channel = realtime.notifyChannel;
-    const rows = idx.map((i) => {
-      const p = ps[i] as PendingCase;
-      return { ...p.row, ord: i, event: channel ? realtime.template(p.publish) : null };
-    });
-    const events = idx.flatMap((i) => (ps[i] as PendingCase).events.map((e, k) => ({ ...e, ord: i, seq: k + 1 })));
-    const written = await this.repo.insertBatch(day, rows, events, channel);
-    // The statement was its own transaction: it has committed.
-    realtime.committed(written.map(({ ord, row }) => ({ ...(ps[ord] as PendingCase).publish, caseId: row.id }) as PublishInput));
-    return written;
-  }
-
-  async #insertWithPhotos(ps: PendingCase[]): Promise<Array<CaseRow | null>> {
-    return this.ctx.database.transaction(async (tx) => {
-      const keys = ps.map((p) => p.row.idempotencyKey).filter((k): k is string => k !== null);
-      const taken = new Set(keys.length > 0 ? await this.repo.takenKeys(keys, tx.db) : []);
-      const fresh = ps.filter((p) => p.row.idempotencyKey === null || !taken.has(p.row.idempotencyKey));
-      const numbers = new Map<PendingCase, string>();
-      const perDay = new Map<string, PendingCase[]>();
-      for (const p of fresh) perDay.set(p.day, [...(perDay.get(p.day) ?? []), p]);
-      for (const [day, list] of perDay) {
-        const first = await this.repo.reserveNumbers(day, list.length, tx.db);
-        for (const [i, p] of list.entries()) numbers.set(p, this.repo.formatNumber(day, first + i));
-      }
-      const rows =
-        fresh.length > 0
-          ? await this.repo.insertMany(
-              fresh.map((p) => ({ ...p.row, number: numbers.get(p) as string })),
-              tx.db,
-            )
-          : [];
-      const byNumber = new Map(rows.map((r) => [r.number, r]));
-
-      const events: Array<NewEvent & { caseId: number; seq: number }> = [];
-      const publish: PublishInput[] = [];
-      const out: Array<CaseRow | null> = [];
-      for (const p of ps) {
-        const n = numbers.get(p);
-        const row = n ? byNumber.get(n) : undefined;
-        if (!row) {
-          out.push(null);
-          continue;
-        }
+    const day = (ps[idx[0] as number] as PendingCase).day;
+    const withPhotos = (ps[idx[0] as number] as PendingCase).photos.length > 0;
+    const write = async (db: Kysely<DB>) => {
+      const events: Array<NewEvent & { ord: number; seq: number }> = [];
+      for (const i of idx) {
+        const p = ps[i] as PendingCase;
         const opening = p.events.map((e) => ({ ...e }));
-        // Photos join the case; EXIF place and time are compared with the report's and flagged.
-        await this.ctx.services.media.attach(p.photos, row.id, tx.db);
-        const checked = await this.ctx.services.media.compare(p.photos, p.claim, tx.db);
-        const first = opening[0] as NewEvent;
-        first.payload = {
-          ...first.payload,
-          photoFlags: checked.filter((r) => r.flags.length > 0).map((r) => ({ id: r.id, flags: r.flags })),
-        };
-        for (const [i, e] of opening.entries()) events.push({ ...e, caseId: row.id, seq: i + 1 });
-        publish.push({ ...p.publish, caseId: row.id } as PublishInput);
-        out.push(row);
+        if (withPhotos) {
+          // EXIF place and time are compared with the report's and flagged in the report's log row.
+          const checked = await media.compare(p.photos, { lng: p.row.lng, lat: p.row.lat, at: p.row.createdAt }, db);
+          const first = opening[0] as NewEvent;
+          first.payload = {
+            ...first.payload,
+            photoFlags: checked.filter((r) => r.flags.length > 0).map((r) => ({ id: r.id, flags: r.flags })),
+          };
+        }
+        for (const [k, e] of opening.entries()) events.push({ ...e, ord: i, seq: k + 1 });
       }
-      if (events.length > 0) await this.repo.appendOpeningEvents(events, tx.db);
-      // Consoles and the big screen hear of them on commit, never on rollback.
-      if (publish.length > 0) await this.ctx.services.realtime.publishInTx(tx.db, publish);
-      return out;
-    });
+      const rows = idx.map((i) => {
+        const p = ps[i] as PendingCase;
+        return { ...p.row, ord: i, event: channel ? realtime.template(createdEvent(p.row)) : null };
+      });
+      const written = await this.repo.insertBatch(day, rows, events, channel, db);
+      // Photos join their case in the same transaction.
+      if (withPhotos) for (const { ord, row } of written) await media.attach((ps[ord] as PendingCase).photos, row.id, db);
+      return written;
+    };
+    const written = withPhotos ? await this.ctx.database.transaction((tx) => write(tx.db)) : await write(this.ctx.db);
+    // Committed by now (the statement, or the transaction): consoles hear of the cases.
+    realtime.committed(written.map(({ ord, row }) => ({ ...createdEvent((ps[ord] as PendingCase).row), caseId: row.id })));
+    return written;
   }
 }

@@ -125,53 +125,6 @@ export class CasesRepository {
   }
 
   /**
-   * Reserves `count` consecutive numbers of the day (one counter row per day) and returns the
-   * first. The counter row stays locked until the caller's transaction ends, so callers batch.
-   */
-  async reserveNumbers(day: string, count: number, db: Kysely<DB>): Promise<number> {
-    const res = await sql<{ n: number }>`
-      INSERT INTO case_counter (day, n) VALUES (${day}::date, ${count})
-      ON CONFLICT (day) DO UPDATE SET n = case_counter.n + ${count}
-      RETURNING n`.execute(db);
-    return (res.rows[0]?.n ?? count) - count + 1;
-  }
-
-  /** A case number: yyyymmdd + the day's sequence, at least 5 digits. */
-  formatNumber(day: string, n: number): string {
-    return `${day.replaceAll('-', '')}${String(n).padStart(5, '0')}`;
-  }
-
-  /** Which of these idempotency keys cases already hold. */
-  async takenKeys(keys: string[], db: Kysely<DB>): Promise<string[]> {
-    const res = await sql<{ k: string }>`
-      SELECT idempotency_key AS k FROM case_file WHERE idempotency_key = ANY(${keys}::text[])`.execute(db);
-    return res.rows.map((r) => r.k);
-  }
-
-  /**
-   * Inserts cases in one statement and returns the rows written (as get() reads them). A row
-   * whose idempotency key another transaction took meanwhile is skipped (not returned).
-   */
-  async insertMany(rows: Array<NewCase & { number: string }>, db: Kysely<DB>): Promise<CaseRow[]> {
-    if (rows.length === 0) return [];
-    const cols = Object.keys(rows[0] as object).filter((k) => k !== 'lng' && k !== 'lat') as Array<keyof NewCase | 'number'>;
-    const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
-    const tuples = rows.map((r) => {
-      const values = cols.map((k) => {
-        const v = (r as unknown as Record<string, unknown>)[k];
-        return v !== null && typeof v === 'object' && !(v instanceof Date) ? sql`${JSON.stringify(v)}::jsonb` : sql`${v}`;
-      });
-      return sql`(${sql.join(values)}, ST_SetSRID(ST_MakePoint(${r.lng}, ${r.lat}), 4326))`;
-    });
-    const res = await sql<CaseRow>`
-      INSERT INTO case_file AS c (${sql.join(cols.map((k) => sql.ref(snake(k))))}, geom)
-      VALUES ${sql.join(tuples)}
-      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${CASE_COLUMNS}`.execute(db);
-    return res.rows;
-  }
-
-  /**
    * Applies a transition's changes if the case is still at `version` (optimistic lock).
    * Returns false when someone else changed it first.
    */
@@ -191,10 +144,10 @@ export class CasesRepository {
   }
 
   /**
-   * Files a batch of reports of one day in a single statement, which is its own transaction:
-   * skips idempotency keys already taken, reserves the day's numbers for the rest, inserts the
+   * Files a batch of reports of one day in a single statement (its own transaction, unless `db`
+   * is a transaction's): skips idempotency keys already taken, reserves the day's numbers for the rest, inserts the
    * cases and their opening phase-log rows, and (with `notify`) sends each case's event on
-   * commit. The counter row is locked only for this statement. Returns the rows written with
+   * commit. The counter row stays locked until that transaction ends. Returns the rows written with
    * their position in `rows`; a row missing from the answer lost its key to another writer.
    * Rows travel as one jsonb parameter, typed by jsonb_to_recordset.
    */
@@ -267,19 +220,6 @@ export class CasesRepository {
       ord: batchOrd,
       row: row as CaseRow,
     }));
-  }
-
-  /** The first phase-log rows of new cases (their seq is known: no max(seq) lookup), in one statement. */
-  async appendOpeningEvents(events: Array<NewEvent & { caseId: number; seq: number }>, db: Kysely<DB>): Promise<void> {
-    const tuples = events.map(
-      (e) => sql`(${e.caseId}, ${e.seq}, ${e.action}, ${e.fromState}, ${e.toState}, ${e.phase}, ${e.actorId}, ${e.actorRole},
-                  ${e.departmentId}, ${e.startedAt}, ${e.endedAt}, ${e.deadlineAt}, ${e.timeType}, ${e.onTime}, ${e.note},
-                  ${JSON.stringify(e.payload)}::jsonb)`,
-    );
-    await sql`
-      INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_id, actor_role, department_id,
-                              started_at, ended_at, deadline_at, time_type, on_time, note, payload)
-      VALUES ${sql.join(tuples)}`.execute(db);
   }
 
   async appendEvent(caseId: number, e: NewEvent, db: Kysely<DB>): Promise<void> {

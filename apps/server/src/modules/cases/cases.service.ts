@@ -6,6 +6,7 @@ import type { Context } from '../../context.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../../errors.ts';
 import { TtlCache } from '../../lib/ttl-cache.ts';
 import { type Auth, publicCaller } from '../auth/auth.service.ts';
+import { dayToIso } from '../calendar/calendar.math.ts';
 import { scopeFacts } from '../realtime/realtime.scope.ts';
 import { WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
 import { type ActionInput, allowedActions, decide } from '../workflow/workflow.engine.ts';
@@ -61,17 +62,6 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 
 /** Who files a public report: nobody logged in. */
 const PUBLIC_REPORTER: Auth = publicCaller();
-
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-/** The city's calendar day of an instant, as YYYY-MM-DD (formatters are costly to build, so kept per zone). */
-function localDay(at: Date, timeZone: string): string {
-  let f = dayFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(timeZone, f);
-  }
-  return f.format(at);
-}
 
 /**
  * Cases: intake from every channel, the transitions of the workflow engine with the
@@ -247,7 +237,7 @@ export class CasesService {
 
     const phase = def.states[state]?.phase ?? 'receive';
     const created = await this.#intake.commit({
-      day: localDay(now, settings.timeZone),
+      day: dayToIso((await this.ctx.services.calendar.load()).localDay(now.getTime())),
       row: {
         source,
         workflow,
@@ -287,21 +277,6 @@ export class CasesService {
       },
       events,
       photos,
-      claim: { lng, lat, at: now },
-      publish: {
-        type: 'case.created',
-        state,
-        phase,
-        departmentId,
-        districtId: located.district?.id ?? null,
-        streetId: located.street?.id ?? null,
-        communityId: located.community?.id ?? null,
-        gridId: located.grid.id,
-        reporterId: auth.personId,
-        apiKeyId: auth.apiKeyId,
-        urgent,
-        at: now,
-      },
     });
     if (created) return { case: created, created: true };
     // A retry (or a race with one): return the case that holds the key.
