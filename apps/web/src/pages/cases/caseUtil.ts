@@ -56,16 +56,20 @@ export function useNow(ms = 30_000): number {
   return now;
 }
 
-let classesPromise: Promise<ClassNode[]> | null = null;
+/** A GET answered once per page load; a failed one is asked again next time. */
+function fetchedOnce<T>(url: string): () => Promise<T> {
+  let promise: Promise<T> | null = null;
+  return () => {
+    promise ??= api.get<T>(url).catch((err: unknown) => {
+      promise = null;
+      throw err;
+    });
+    return promise;
+  };
+}
 
 /** The class tree of the city's edition (both kinds), fetched once per page load. */
-export function loadClassTree(): Promise<ClassNode[]> {
-  classesPromise ??= api.get<ClassNode[]>('/api/taxonomy/tree').catch((err: unknown) => {
-    classesPromise = null;
-    throw err;
-  });
-  return classesPromise;
-}
+const loadClassTree = fetchedOnce<ClassNode[]>('/api/taxonomy/tree');
 
 function flatten(nodes: ClassNode[], out: ClassNode[] = []): ClassNode[] {
   for (const n of nodes) {
@@ -106,17 +110,15 @@ export function className(idx: ClassIndex | null, kind: string, code: string): s
   return idx?.byCode.get(`${kind}:${code}`)?.name ?? code;
 }
 
-let departmentsPromise: Promise<DepartmentRef[]> | null = null;
+const loadDepartments = fetchedOnce<DepartmentRef[]>('/api/departments');
 
 export function useDepartments(): DepartmentRef[] {
   const [list, setList] = useState<DepartmentRef[]>([]);
   useEffect(() => {
     let alive = true;
-    departmentsPromise ??= api.get<DepartmentRef[]>('/api/departments').catch((err: unknown) => {
-      departmentsPromise = null;
-      throw err;
-    });
-    departmentsPromise.then((d) => alive && setList(d)).catch(() => {});
+    loadDepartments()
+      .then((d) => alive && setList(d))
+      .catch(() => {});
     return () => {
       alive = false;
     };
@@ -138,24 +140,3 @@ export const ROLE_STATES: Record<string, string[] | null> = {
   leader: null,
   admin: null,
 };
-
-export const CASE_SOURCES = ['inspector', 'public', 'hotline', 'leader', 'media', 'iot', 'video', 'system'];
-export const CASE_STATES = [
-  'reported',
-  'verifying',
-  'accepted',
-  'registered',
-  'coordination',
-  'dispatched',
-  'handling',
-  'suspended',
-  'feedback',
-  'checking',
-  'to_close',
-  'self_review',
-  'closed',
-  'not_accepted',
-  'not_registered',
-  'cancelled',
-  'merged',
-];

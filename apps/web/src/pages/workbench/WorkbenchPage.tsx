@@ -1,4 +1,5 @@
 import { ExportOutlined, PhoneOutlined, ReloadOutlined } from '@ant-design/icons';
+import { CASE_SOURCES, CASE_STATES } from '@cityloop/shared';
 import { Badge, Button, Drawer, Input, Segmented, Select, Switch, Table, type TableColumnsType, Tabs, Tag, TreeSelect } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -7,17 +8,7 @@ import { api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
 import type { CaseCounts, CaseItem, CaseList, ClassNode } from '../../types.ts';
 import CaseDetailView, { LightTag } from '../cases/CaseDetailView.tsx';
-import {
-  CASE_SOURCES,
-  CASE_STATES,
-  caseLight,
-  className,
-  fmtTime,
-  ROLE_STATES,
-  useClasses,
-  useNow,
-  WORKBENCH_ROLES,
-} from '../cases/caseUtil.ts';
+import { caseLight, className, fmtTime, ROLE_STATES, useClasses, useNow, WORKBENCH_ROLES } from '../cases/caseUtil.ts';
 import CaseMap, { type CasePoint } from './CaseMap.tsx';
 import { useCaseEvents } from './useCaseEvents.ts';
 
@@ -78,10 +69,8 @@ export default function WorkbenchPage() {
   const now = useNow(15_000);
 
   const myRoles = useMemo(() => WORKBENCH_ROLES.filter((r) => me?.roles.some((g) => g.role === r)), [me]);
-  const role =
-    params.get('role') && myRoles.includes(params.get('role') as (typeof myRoles)[number])
-      ? (params.get('role') as string)
-      : (myRoles[0] ?? 'leader');
+  const roleParam = params.get('role');
+  const role: string = myRoles.find((r) => r === roleParam) ?? myRoles[0] ?? 'leader';
   const [queue, setQueue] = useState<Queue>('todo');
   /** Leaders and administrators wait on nothing: their first tab is every case in scope, not a 待办 queue. */
   const overview = OVERVIEW_ROLES.includes(role);
