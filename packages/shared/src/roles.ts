@@ -50,6 +50,14 @@ export const PERMISSIONS = {
   'dispatch.test': ['admin', 'dispatcher', 'acceptor', 'shiftlead'],
   // 综合评价: handlers and department admins read their own department only (checked by the service).
   'evaluation.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'handler', 'dept_admin'],
+  // 监督指挥大屏: the city-wide live picture.
+  'command.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
+  // 巡查: inspectors send their positions while on duty; the centre reads tracks and coverage.
+  'patrol.report': ['inspector'],
+  'patrol.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
+  // 数据交换: webhook subscriptions, imports and platform links; exports are scoped by the service.
+  'exchange.manage': ['admin'],
+  'exchange.export': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'dept_admin', 'handler'],
   'media.upload': ['admin', 'acceptor', 'inspector', 'handler', 'dept_admin', 'shiftlead', 'dispatcher', 'machine'],
 } as const satisfies Record<string, readonly Role[]>;
 
