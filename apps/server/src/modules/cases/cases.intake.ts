@@ -150,39 +150,71 @@ export class IntakeCommitter {
 
   /** Files reports of one day that all have photos or all have none; returns the rows written by position. */
   async #insert(idx: number[], ps: PendingCase[]): Promise<Array<{ ord: number; row: CaseRow }>> {
+    const withPhotos = (ps[idx[0] as number] as PendingCase).photos.length > 0;
+    const written = withPhotos
+      ? await this.ctx.database.transaction((tx) => this.#writeDay(tx.db, idx, ps))
+      : await this.#writeDay(this.ctx.db, idx, ps);
+    // Committed by now (the statement, or the transaction): consoles hear of the cases.
+    this.#announce(written, ps);
+    return written;
+  }
+
+  /**
+   * Writes reports all together or not at all: one transaction, one batch statement per day
+   * (imports). Bypasses the queue; the day's counter row keeps numbers gapless and ordered.
+   * Returns each report's row by position, or null where its idempotency key was taken.
+   */
+  async writeTogether(ps: PendingCase[]): Promise<Array<CaseRow | null>> {
+    const byDay = new Map<string, number[]>();
+    for (const [i, p] of ps.entries()) byDay.set(p.day, [...(byDay.get(p.day) ?? []), i]);
+    const written = await this.ctx.database.transaction(async (tx) => {
+      const all: Array<{ ord: number; row: CaseRow }> = [];
+      for (const idx of byDay.values()) all.push(...(await this.#writeDay(tx.db, idx, ps)));
+      return all;
+    });
+    this.#announce(written, ps);
+    const out: Array<CaseRow | null> = ps.map(() => null);
+    for (const { ord, row } of written) out[ord] = row;
+    return out;
+  }
+
+  #announce(written: Array<{ ord: number; row: CaseRow }>, ps: PendingCase[]): void {
+    this.ctx.services.realtime.committed(
+      written.map(({ ord, row }) => ({ ...createdEvent((ps[ord] as PendingCase).row), caseId: row.id })),
+    );
+  }
+
+  /** One day's reports in one batch statement on `db`; photos are checked before and attached after, on the same `db`. */
+  async #writeDay(db: Kysely<DB>, idx: number[], ps: PendingCase[]): Promise<Array<{ ord: number; row: CaseRow }>> {
     const realtime = this.ctx.services.realtime;
     const media = this.ctx.services.media;
     const channel = realtime.notifyChannel;
     const day = (ps[idx[0] as number] as PendingCase).day;
-    const withPhotos = (ps[idx[0] as number] as PendingCase).photos.length > 0;
-    const write = async (db: Kysely<DB>) => {
-      const events: Array<NewEvent & { ord: number; seq: number }> = [];
-      for (const i of idx) {
-        const p = ps[i] as PendingCase;
-        const opening = p.events.map((e) => ({ ...e }));
-        if (withPhotos) {
-          // EXIF place and time are compared with the report's and flagged in the report's log row.
-          const checked = await media.compare(p.photos, { lng: p.row.lng, lat: p.row.lat, at: p.row.createdAt }, db);
-          const first = opening[0] as NewEvent;
-          first.payload = {
-            ...first.payload,
-            photoFlags: checked.filter((r) => r.flags.length > 0).map((r) => ({ id: r.id, flags: r.flags })),
-          };
-        }
-        for (const [k, e] of opening.entries()) events.push({ ...e, ord: i, seq: k + 1 });
+    const events: Array<NewEvent & { ord: number; seq: number }> = [];
+    for (const i of idx) {
+      const p = ps[i] as PendingCase;
+      const opening = p.events.map((e) => ({ ...e }));
+      if (p.photos.length > 0) {
+        // EXIF place and time are compared with the report's and flagged in the report's log row.
+        const checked = await media.compare(p.photos, { lng: p.row.lng, lat: p.row.lat, at: p.row.createdAt }, db);
+        const first = opening[0] as NewEvent;
+        first.payload = {
+          ...first.payload,
+          photoFlags: checked.filter((r) => r.flags.length > 0).map((r) => ({ id: r.id, flags: r.flags })),
+        };
       }
-      const rows = idx.map((i) => {
-        const p = ps[i] as PendingCase;
-        return { ...p.row, ord: i, event: channel ? realtime.template(createdEvent(p.row)) : null };
-      });
-      const written = await this.repo.insertBatch(day, rows, events, channel, db);
-      // Photos join their case in the same transaction.
-      if (withPhotos) for (const { ord, row } of written) await media.attach((ps[ord] as PendingCase).photos, row.id, db);
-      return written;
-    };
-    const written = withPhotos ? await this.ctx.database.transaction((tx) => write(tx.db)) : await write(this.ctx.db);
-    // Committed by now (the statement, or the transaction): consoles hear of the cases.
-    realtime.committed(written.map(({ ord, row }) => ({ ...createdEvent((ps[ord] as PendingCase).row), caseId: row.id })));
+      for (const [k, e] of opening.entries()) events.push({ ...e, ord: i, seq: k + 1 });
+    }
+    const rows = idx.map((i) => {
+      const p = ps[i] as PendingCase;
+      return { ...p.row, ord: i, event: channel ? realtime.template(createdEvent(p.row)) : null };
+    });
+    const written = await this.repo.insertBatch(day, rows, events, channel, db);
+    // Photos join their case in the same transaction.
+    for (const { ord, row } of written) {
+      const photos = (ps[ord] as PendingCase).photos;
+      if (photos.length > 0) await media.attach(photos, row.id, db);
+    }
     return written;
   }
 }

@@ -10,7 +10,7 @@ import { dayToIso } from '../calendar/calendar.math.ts';
 import { scopeFacts } from '../realtime/realtime.scope.ts';
 import { WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
 import { type ActionInput, allowedActions, decide } from '../workflow/workflow.engine.ts';
-import { IntakeCommitter } from './cases.intake.ts';
+import { IntakeCommitter, type PendingCase } from './cases.intake.ts';
 import { type CaseRow, CasesRepository, type Duplicate, type NewEvent } from './cases.repository.ts';
 
 export interface ReportInput {
@@ -91,9 +91,7 @@ export class CasesService {
     input: ReportInput,
     opts: { publicTokenHash?: string } = {},
   ): Promise<{ case: CaseRow & { duplicates: Duplicate[] }; created: boolean }> {
-    const isPublic = opts.publicTokenHash !== undefined;
-    const identity = isPublic ? 'public' : auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
-    const key = input.idempotencyKey ? `${identity}:${input.idempotencyKey}` : null;
+    const key = this.#idempotencyKey(auth, input, opts);
     // A retry is answered with the case its first attempt made. Without photos the commit step
     // finds a taken key itself (saving a round trip per report); photos are checked first,
     // because once attached to the case they would fail a retry's photo check.
@@ -101,7 +99,28 @@ export class CasesService {
       const existing = await this.repo.idByIdempotencyKey(key);
       if (existing) return this.existingReport(existing);
     }
+    const created = await this.#intake.commit(await this.prepareReport(auth, input, opts));
+    if (created) return { case: created, created: true };
+    // A retry (or a race with one): return the case that holds the key.
+    const existing = key ? await this.repo.idByIdempotencyKey(key) : null;
+    if (existing === null) throw new Error('case insert returned no row');
+    return this.existingReport(existing);
+  }
 
+  /** A client's idempotency key, scoped by who reports (a person, an API key, or the public). */
+  #idempotencyKey(auth: Auth, input: Pick<ReportInput, 'idempotencyKey'>, opts: { publicTokenHash?: string }): string | null {
+    const identity = opts.publicTokenHash !== undefined ? 'public' : auth.personId !== null ? `p${auth.personId}` : `k${auth.apiKeyId}`;
+    return input.idempotencyKey ? `${identity}:${input.idempotencyKey}` : null;
+  }
+
+  /**
+   * Checks and places a report and builds its row and opening log without writing anything:
+   * source allowed for the caller, class, location (coordinates, component or address → grid),
+   * workflow and the first clocks. Throws the report's first problem as an AppError.
+   */
+  async prepareReport(auth: Auth, input: ReportInput, opts: { publicTokenHash?: string } = {}): Promise<PendingCase> {
+    const isPublic = opts.publicTokenHash !== undefined;
+    const key = this.#idempotencyKey(auth, input, opts);
     const roles = roleList(auth);
     const allowedSources: CaseSource[] = isPublic ? ['public'] : [...new Set(roles.flatMap((r) => SOURCES_BY_ROLE[r] ?? []))];
     const source = input.source ?? allowedSources[0];
@@ -236,7 +255,7 @@ export class CasesService {
     if (photos.length > 0) await this.ctx.services.media.assertUsable(auth, photos, null);
 
     const phase = def.states[state]?.phase ?? 'receive';
-    const created = await this.#intake.commit({
+    return {
       day: dayToIso((await this.ctx.services.calendar.load()).localDay(now.getTime())),
       row: {
         source,
@@ -277,12 +296,15 @@ export class CasesService {
       },
       events,
       photos,
-    });
-    if (created) return { case: created, created: true };
-    // A retry (or a race with one): return the case that holds the key.
-    const existing = key ? await this.repo.idByIdempotencyKey(key) : null;
-    if (existing === null) throw new Error('case insert returned no row');
-    return this.existingReport(existing);
+    };
+  }
+
+  /**
+   * Writes prepared reports all together or not at all (one transaction), for imports: returns
+   * each report's row by position, or null where its idempotency key was already taken.
+   */
+  async fileTogether(pending: PendingCase[]): Promise<Array<CaseRow | null>> {
+    return this.#intake.writeTogether(pending);
   }
 
   private async existingReport(id: number) {
