@@ -21,6 +21,7 @@ import { authRoutes } from './modules/auth/auth.routes.ts';
 import { type Auth, SESSION_COOKIE } from './modules/auth/auth.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
 import { casesRoutes } from './modules/cases/cases.routes.ts';
+import { commandRoutes } from './modules/command/command.routes.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
 import { evaluationRoutes } from './modules/evaluation/evaluation.routes.ts';
@@ -164,6 +165,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(mediaRoutes);
   await app.register(realtimeRoutes);
   await app.register(evaluationRoutes);
+  await app.register(commandRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

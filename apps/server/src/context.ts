@@ -5,6 +5,7 @@ import type { DB } from './db/schema.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { CalendarService } from './modules/calendar/calendar.service.ts';
 import { CasesService } from './modules/cases/cases.service.ts';
+import { CommandService } from './modules/command/command.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { DispatchService } from './modules/dispatch/dispatch.service.ts';
 import { EvaluationService } from './modules/evaluation/evaluation.service.ts';
@@ -42,6 +43,7 @@ export interface Services {
   media: MediaService;
   realtime: RealtimeService;
   evaluation: EvaluationService;
+  command: CommandService;
 }
 
 export function createContext(config: Config, database: Database, clock: () => Date = () => new Date()): Context {
@@ -61,6 +63,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     media: new MediaService(ctx),
     realtime: new RealtimeService(ctx),
     evaluation: new EvaluationService(ctx),
+    command: new CommandService(ctx),
   };
   return ctx;
 }
