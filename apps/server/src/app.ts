@@ -25,6 +25,7 @@ import { commandRoutes } from './modules/command/command.routes.ts';
 import { componentsRoutes } from './modules/components/components.routes.ts';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
 import { evaluationRoutes } from './modules/evaluation/evaluation.routes.ts';
+import { exchangeRoutes } from './modules/exchange/exchange.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
@@ -169,6 +170,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(exchangeRoutes);
   // The built web console; unknown non-API paths fall back to index.html (client-side routing).
   const webIndex = path.join(config.webDir, 'index.html');
   const hasWeb = fs.existsSync(webIndex);

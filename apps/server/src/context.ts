@@ -9,6 +9,7 @@ import { CommandService } from './modules/command/command.service.ts';
 import { ComponentsService } from './modules/components/components.service.ts';
 import { DispatchService } from './modules/dispatch/dispatch.service.ts';
 import { EvaluationService } from './modules/evaluation/evaluation.service.ts';
+import { ExchangeService } from './modules/exchange/exchange.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
@@ -45,6 +46,7 @@ export interface Services {
   evaluation: EvaluationService;
   command: CommandService;
 }
+  exchange: ExchangeService;
 
 export function createContext(config: Config, database: Database, clock: () => Date = () => new Date()): Context {
   const ctx = { config, database, db: database.db, now: clock } as Context;
@@ -66,4 +68,5 @@ export function createContext(config: Config, database: Database, clock: () => D
     command: new CommandService(ctx),
   };
   return ctx;
+    exchange: new ExchangeService(ctx),
 }

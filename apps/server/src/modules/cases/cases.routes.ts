@@ -36,8 +36,8 @@ const ReportBody = Strict({
   photos: Type.Optional(PhotoRefs),
 });
 
-/** Filters of case lists and counts. */
-const CaseFilters = {
+/** Filters of case lists, counts and exports. */
+export const CaseFilters = {
   state: Type.Optional(OneOf(CASE_STATES)),
   classCode: Type.Optional(Type.String({ pattern: '^\\d{2,9}$' })),
   districtId: Type.Optional(Type.Integer({ minimum: 1 })),

@@ -866,11 +866,16 @@ export class CasesService {
    * the caller acted on, `all` = everything in scope. Urgent first, then nearest deadline.
    */
   async list(auth: Auth, f: CaseFilter) {
+    return this.repo.list(await this.conditions(auth, f), f.limit, f.offset);
+  }
+
+  /** The SQL conditions (on `case_file c`) of a list: the caller's scope, the filters and the queue. Exports use the same. */
+  async conditions(auth: Auth, f: Omit<CaseFilter, 'limit' | 'offset'>): Promise<ReturnType<typeof sql>[]> {
     const where = await this.#filters(auth, f);
     const queue = f.queue ?? 'all';
     if (queue === 'todo') where.push(this.#todoCondition(auth));
     else if (queue === 'done') where.push(this.#doneCondition(auth));
-    return this.repo.list(where, f.limit, f.offset);
+    return where;
   }
 
   /**
