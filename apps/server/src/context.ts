@@ -44,9 +44,9 @@ export interface Services {
   media: MediaService;
   realtime: RealtimeService;
   evaluation: EvaluationService;
+  exchange: ExchangeService;
   command: CommandService;
 }
-  exchange: ExchangeService;
 
 export function createContext(config: Config, database: Database, clock: () => Date = () => new Date()): Context {
   const ctx = { config, database, db: database.db, now: clock } as Context;
@@ -65,8 +65,8 @@ export function createContext(config: Config, database: Database, clock: () => D
     media: new MediaService(ctx),
     realtime: new RealtimeService(ctx),
     evaluation: new EvaluationService(ctx),
+    exchange: new ExchangeService(ctx),
     command: new CommandService(ctx),
   };
   return ctx;
-    exchange: new ExchangeService(ctx),
 }
