@@ -166,11 +166,11 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(mediaRoutes);
   await app.register(realtimeRoutes);
   await app.register(evaluationRoutes);
+  await app.register(exchangeRoutes);
   await app.register(commandRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(exchangeRoutes);
   // The built web console; unknown non-API paths fall back to index.html (client-side routing).
   const webIndex = path.join(config.webDir, 'index.html');
   const hasWeb = fs.existsSync(webIndex);
