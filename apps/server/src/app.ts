@@ -28,6 +28,7 @@ import { evaluationRoutes } from './modules/evaluation/evaluation.routes.ts';
 import { exchangeRoutes } from './modules/exchange/exchange.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
+import { open311Routes } from './modules/open311/open311.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
 import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
@@ -159,6 +160,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(taxonomyRoutes);
   await app.register(componentsRoutes);
   await app.register(geocodeRoutes);
+  await app.register(open311Routes);
   await app.register(calendarRoutes);
   await app.register(casesRoutes);
   await app.register(workflowRoutes);
