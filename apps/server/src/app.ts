@@ -34,6 +34,7 @@ import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { taxonomyRoutes } from './modules/taxonomy/taxonomy.routes.ts';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { workflowRoutes } from './modules/workflow/workflow.routes.ts';
 
 export type App = FastifyInstance<
@@ -164,6 +165,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(calendarRoutes);
   await app.register(casesRoutes);
   await app.register(workflowRoutes);
+  await app.register(webhooksRoutes);
   await app.register(dispatchRoutes);
   await app.register(mediaRoutes);
   await app.register(realtimeRoutes);

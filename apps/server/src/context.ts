@@ -18,6 +18,7 @@ import { RegionsService } from './modules/regions/regions.service.ts';
 import { AuditService } from './modules/system/audit.service.ts';
 import { SettingsService } from './modules/system/settings.service.ts';
 import { TaxonomyService } from './modules/taxonomy/taxonomy.service.ts';
+import { WebhooksService } from './modules/webhooks/webhooks.service.ts';
 
 /** What every module is handed: config, the database, and the other modules' services. */
 export interface Context {
@@ -41,6 +42,7 @@ export interface Services {
   calendar: CalendarService;
   cases: CasesService;
   dispatch: DispatchService;
+  webhooks: WebhooksService;
   media: MediaService;
   realtime: RealtimeService;
   evaluation: EvaluationService;
@@ -62,6 +64,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     calendar: new CalendarService(ctx),
     cases: new CasesService(ctx),
     dispatch: new DispatchService(ctx),
+    webhooks: new WebhooksService(ctx),
     media: new MediaService(ctx),
     realtime: new RealtimeService(ctx),
     evaluation: new EvaluationService(ctx),

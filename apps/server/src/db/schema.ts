@@ -389,6 +389,52 @@ export interface EvaluationConfigTable {
   createdAt: Generated<Date>;
 }
 
+/** A webhook subscriber (migrations/20261130T0510_webhooks.sql). */
+export interface WebhookSubscriptionTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  secret: string;
+  eventTypes: ColumnType<string[], string[] | undefined, string[]>;
+  regionPrefix: string | null;
+  departmentId: number | null;
+  active: Generated<boolean>;
+  timeoutMs: Generated<number>;
+  maxAttempts: Generated<number>;
+  createdBy: number | null;
+  createdAt: Generated<Date>;
+  updatedAt: Generated<Date>;
+}
+
+/** Case events waiting to be fanned out to webhook subscriptions (written by a trigger on case_event). */
+export interface WebhookOutboxTable {
+  id: Generated<number>;
+  eventId: number;
+}
+
+/** One event for one subscriber: its attempts and outcome. */
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  deliveryKey: Generated<string>;
+  subscriptionId: number;
+  eventId: number | null;
+  caseId: number | null;
+  seq: number | null;
+  eventType: string;
+  payload: Json<Record<string, unknown>>;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined>;
+  attempts: Generated<number>;
+  nextAttemptAt: Generated<Date>;
+  lockedUntil: Timestamp | null;
+  lastAttemptAt: Timestamp | null;
+  lastError: string | null;
+  responseCode: number | null;
+  responseMs: number | null;
+  deliveredAt: Timestamp | null;
+  replays: Generated<number>;
+  createdAt: Generated<Date>;
+}
+
 export interface DB {
   caseCounter: CaseCounterTable;
   caseFile: CaseFileTable;
@@ -417,4 +463,7 @@ export interface DB {
   dispatchRule: DispatchRuleTable;
   media: MediaTable;
   evaluationConfig: EvaluationConfigTable;
+  webhookSubscription: WebhookSubscriptionTable;
+  webhookOutbox: WebhookOutboxTable;
+  webhookDelivery: WebhookDeliveryTable;
 }
