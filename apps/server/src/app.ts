@@ -27,6 +27,7 @@ import { dispatchRoutes } from './modules/dispatch/dispatch.routes.ts';
 import { evaluationRoutes } from './modules/evaluation/evaluation.routes.ts';
 import { exchangeRoutes } from './modules/exchange/exchange.routes.ts';
 import { geocodeRoutes } from './modules/geocode/geocode.routes.ts';
+import { hotlineRoutes } from './modules/hotline/hotline.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { open311Routes } from './modules/open311/open311.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
@@ -171,6 +172,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(realtimeRoutes);
   await app.register(evaluationRoutes);
   await app.register(exchangeRoutes);
+  await app.register(hotlineRoutes);
   await app.register(commandRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

@@ -11,6 +11,7 @@ import { DispatchService } from './modules/dispatch/dispatch.service.ts';
 import { EvaluationService } from './modules/evaluation/evaluation.service.ts';
 import { ExchangeService } from './modules/exchange/exchange.service.ts';
 import { GeocodeService } from './modules/geocode/geocode.service.ts';
+import { HotlineService } from './modules/hotline/hotline.service.ts';
 import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
 import { RealtimeService } from './modules/realtime/realtime.service.ts';
@@ -47,6 +48,7 @@ export interface Services {
   realtime: RealtimeService;
   evaluation: EvaluationService;
   exchange: ExchangeService;
+  hotline: HotlineService;
   command: CommandService;
 }
 
@@ -69,6 +71,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     realtime: new RealtimeService(ctx),
     evaluation: new EvaluationService(ctx),
     exchange: new ExchangeService(ctx),
+    hotline: new HotlineService(ctx),
     command: new CommandService(ctx),
   };
   return ctx;

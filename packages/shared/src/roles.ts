@@ -57,6 +57,8 @@ export const PERMISSIONS = {
   'patrol.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
   // 数据交换: webhook subscriptions, imports and platform links; exports are scoped by the service.
   'exchange.manage': ['admin'],
+  // 12345/12319 hotline platforms: work orders in, status out (an API key with the machine role).
+  'hotline.orders': ['machine'],
   'exchange.export': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'dept_admin', 'handler'],
   'media.upload': ['admin', 'acceptor', 'inspector', 'handler', 'dept_admin', 'shiftlead', 'dispatcher', 'machine'],
 } as const satisfies Record<string, readonly Role[]>;

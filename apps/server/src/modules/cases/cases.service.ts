@@ -38,7 +38,8 @@ export interface ReportInput {
 const SOURCES_BY_ROLE: Partial<Record<Role, readonly CaseSource[]>> = {
   inspector: ['inspector'],
   acceptor: ['hotline', 'leader', 'media', 'public'],
-  machine: ['iot', 'video', 'system'],
+  // Other systems: sensors, video analysis, platforms, and the 12345/12319 hotline platform.
+  machine: ['iot', 'video', 'system', 'hotline'],
   admin: ['hotline', 'leader', 'media', 'system'],
 };
 

@@ -21,6 +21,7 @@ import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import { AppError, unprocessable } from '../../errors.ts';
+import { TtlCache } from '../../lib/ttl-cache.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import type { PendingCase } from '../cases/cases.intake.ts';
 import type { CaseFilter, ReportInput } from '../cases/cases.service.ts';
@@ -274,6 +275,8 @@ type ClassIndex = {
  */
 export class ExchangeService {
   readonly repo: ExchangeRepository;
+  /** Enabled classes by code and by name (imports and hotline orders resolve classes against it). */
+  readonly #classes = new TtlCache<'all', ClassIndex>(10_000);
   constructor(private readonly ctx: Context) {
     this.repo = new ExchangeRepository(ctx.db);
   }
@@ -493,7 +496,7 @@ export class ExchangeService {
     const defaultChannel = input.channel ?? (source === 'hotline' ? '12345' : null);
 
     // Classes by code and by name, for rows that name their class in words.
-    const classes = await this.#classIndex();
+    const classes = await this.#classes.get('all', () => this.#classIndex());
     const refs = raw.map((r) => r.fields.sourceRef?.trim() ?? '').filter((s) => s !== '');
     const existing = await this.repo.casesBySourceRef(source, refs);
     const seen = new Map<string, number>();
@@ -588,6 +591,22 @@ export class ExchangeService {
       byName.set(n, [...(byName.get(n) ?? []), { kind: r.kind, code: r.code }]);
     }
     return { byCode, byName };
+  }
+
+  /**
+   * Fields of another system's work order (the import field names) → a report, or the problems
+   * found, each with its field and a stable code. Checks formats and the class; the place and
+   * the rest are checked when the report is prepared.
+   */
+  async parseReport(
+    fields: Record<string, string>,
+    d: { source: CaseSource; channel: string | null },
+  ): Promise<{ report: ReportInput; reportedAt: string | null } | { errors: NonNullable<ImportRowReport['errors']> }> {
+    const settings = await this.ctx.services.settings.get();
+    const classes = await this.#classes.get('all', () => this.#classIndex());
+    const errors: NonNullable<ImportRowReport['errors']> = [];
+    const parsed = this.#toReport(fields, { ...d, edition: settings.edition, classes }, errors);
+    return parsed && errors.length === 0 ? parsed : { errors };
   }
 
   /** One row's fields → a report, or null with its problems appended to `errors`. */

@@ -139,7 +139,8 @@ function subFlows(approver: readonly Role[]): Transition[] {
       action: 'supervise',
       from: OPEN_STATES,
       to: null,
-      roles: ['leader', 'dispatcher', 'shiftlead'],
+      // 督办 by the centre's leaders, or 催办 passed on by the hotline platform (an API key).
+      roles: ['leader', 'dispatcher', 'shiftlead', 'machine'],
       requires: ['note'],
       phase: 'supervise',
     },
