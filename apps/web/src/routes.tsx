@@ -1,11 +1,13 @@
 import { FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
+import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
 const MapPage = lazy(() => import('./pages/map/MapPage.tsx'));
 const WorkbenchPage = lazy(() => import('./pages/workbench/WorkbenchPage.tsx'));
 const CaseDetailPage = lazy(() => import('./pages/cases/CaseDetailPage.tsx'));
 const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
+const WebhooksPage = lazy(() => import('./pages/webhooks/WebhooksPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -25,6 +27,7 @@ export const PAGES: PageRoute[] = [
   { key: 'workbench', path: '/workbench', label: 'nav.workbench', icon: <ProfileOutlined />, element: <WorkbenchPage /> },
   { key: 'hotline', path: '/hotline', label: 'nav.hotline', icon: <PhoneOutlined />, element: <HotlinePage />, roles: ['acceptor'] },
   { key: 'map', path: '/map', label: 'nav.map', icon: <GlobalOutlined />, element: <MapPage /> },
+  { key: 'webhooks', path: '/webhooks', label: 'webhooks.nav', icon: WebhooksIcon, element: <WebhooksPage />, roles: ['admin'] },
   {
     key: 'case',
     path: '/cases/:id',
