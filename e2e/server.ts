@@ -71,7 +71,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   if (external) {
     return { url: external.replace(/\/$/, ''), output: () => '', stop: async () => {} };
   }
-  const port = await freePort();
+  // A restart on the same port (opts.env.PORT) lets an open page reconnect to the same origin.
+  const port = opts.env?.PORT ? Number(opts.env.PORT) : await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-e2e-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -33,6 +33,19 @@ function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      {pages
+        .filter((p) => p.bare)
+        .map((p) => (
+          <Route
+            key={p.key}
+            path={p.path}
+            element={
+              <RequireAuth>
+                <Suspense fallback={<FullScreenSpin />}>{p.element}</Suspense>
+              </RequireAuth>
+            }
+          />
+        ))}
       <Route
         element={
           <RequireAuth>
@@ -40,9 +53,11 @@ function AppRoutes() {
           </RequireAuth>
         }
       >
-        {pages.map((p) => (
-          <Route key={p.key} path={p.path} element={<Suspense fallback={<FullScreenSpin />}>{p.element}</Suspense>} />
-        ))}
+        {pages
+          .filter((p) => !p.bare)
+          .map((p) => (
+            <Route key={p.key} path={p.path} element={<Suspense fallback={<FullScreenSpin />}>{p.element}</Suspense>} />
+          ))}
         <Route path="*" element={<Navigate to={HOME_PATH} replace />} />
       </Route>
     </Routes>

@@ -1,4 +1,4 @@
-import { FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined } from '@ant-design/icons';
+import { DashboardOutlined, FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
@@ -8,6 +8,7 @@ const WorkbenchPage = lazy(() => import('./pages/workbench/WorkbenchPage.tsx'));
 const CaseDetailPage = lazy(() => import('./pages/cases/CaseDetailPage.tsx'));
 const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks/WebhooksPage.tsx'));
+const CommandPage = lazy(() => import('./pages/command/CommandPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -21,6 +22,8 @@ export interface PageRoute {
   roles?: string[];
   /** a route without a menu entry (reached from another page) */
   hidden?: boolean;
+  /** a full-screen page without the console's header and menu (the wall screen) */
+  bare?: boolean;
 }
 
 export const PAGES: PageRoute[] = [
@@ -28,6 +31,15 @@ export const PAGES: PageRoute[] = [
   { key: 'hotline', path: '/hotline', label: 'nav.hotline', icon: <PhoneOutlined />, element: <HotlinePage />, roles: ['acceptor'] },
   { key: 'map', path: '/map', label: 'nav.map', icon: <GlobalOutlined />, element: <MapPage /> },
   { key: 'webhooks', path: '/webhooks', label: 'webhooks.nav', icon: WebhooksIcon, element: <WebhooksPage />, roles: ['admin'] },
+  {
+    key: 'command',
+    path: '/command',
+    label: 'nav.command',
+    icon: <DashboardOutlined />,
+    element: <CommandPage />,
+    roles: ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
+    bare: true,
+  },
   {
     key: 'case',
     path: '/cases/:id',

@@ -1,0 +1,229 @@
+import 'maplibre-gl/dist/maplibre-gl.css';
+import * as maplibregl from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { useEffect, useRef, useState } from 'react';
+import { api } from '../../api.ts';
+import { useSession } from '../../session.tsx';
+import type { FeatureCollection, RegionProperties } from '../../types.ts';
+import { type OpenCase, STATE_GROUPS } from './commandTypes.ts';
+
+maplibregl.setWorkerUrl(workerUrl);
+
+type GeoJSONData = Parameters<maplibregl.GeoJSONSource['setData']>[0];
+
+interface Props {
+  cases: OpenCase[];
+  heat: Array<{ gridId: number; n: number }>;
+}
+
+const EMPTY = { type: 'FeatureCollection', features: [] } as unknown as GeoJSONData;
+
+/** The city's dark map: districts, streets and grids of the regions API (no external tiles), today's grid heat, open cases. */
+function darkStyle(basemapUrl: string | null): maplibregl.StyleSpecification {
+  const geojson = (promote = true) => ({ type: 'geojson' as const, data: EMPTY, ...(promote ? { promoteId: 'id' } : {}) });
+  const groupColor = [
+    'match',
+    ['get', 'group'],
+    ...STATE_GROUPS.flatMap((g) => [g.key, g.color]),
+    '#3ea6ff',
+  ] as unknown as maplibregl.ExpressionSpecification;
+  const heat = ['coalesce', ['feature-state', 'n'], 0] as maplibregl.ExpressionSpecification;
+  const layers: maplibregl.LayerSpecification[] = [{ id: 'background', type: 'background', paint: { 'background-color': '#06101f' } }];
+  const sources: maplibregl.StyleSpecification['sources'] = {
+    districts: geojson(),
+    streets: geojson(),
+    grids: geojson(),
+    cases: geojson(false),
+  };
+  if (basemapUrl) {
+    sources.basemap = { type: 'raster', tiles: [basemapUrl], tileSize: 256, maxzoom: 19 };
+    layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.35, 'raster-saturation': -0.8 } });
+  }
+  layers.push(
+    { id: 'district-fill', type: 'fill', source: 'districts', paint: { 'fill-color': '#0d2344', 'fill-opacity': 0.9 } },
+    {
+      id: 'grid-heat',
+      type: 'fill',
+      source: 'grids',
+      paint: {
+        // Steps rather than a blend: blue and yellow mixed in RGB read as grey on a dark map.
+        'fill-color': ['step', heat, '#1f5fbf', 2, '#2f93e0', 3, '#f0b429', 5, '#ff7a2f', 8, '#ff2d55'],
+        'fill-opacity': ['case', ['>', heat, 0], 0.7, 0],
+      },
+    },
+    {
+      id: 'grid-line',
+      type: 'line',
+      source: 'grids',
+      minzoom: 12,
+      paint: { 'line-color': '#1d3a63', 'line-width': 0.5 },
+    },
+    {
+      id: 'street-line',
+      type: 'line',
+      source: 'streets',
+      paint: { 'line-color': '#24528f', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.6, 14, 1.6] },
+    },
+    {
+      id: 'district-line',
+      type: 'line',
+      source: 'districts',
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': '#3fb6ff', 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3.5], 'line-opacity': 0.9 },
+    },
+    {
+      id: 'cases-overdue',
+      type: 'circle',
+      source: 'cases',
+      filter: ['==', ['get', 'light'], 'r'],
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 9, 8, 13, 13, 16, 17],
+        'circle-color': '#ff2d2d',
+        'circle-opacity': 0.35,
+        'circle-blur': 0.4,
+      },
+    },
+    {
+      id: 'cases-points',
+      type: 'circle',
+      source: 'cases',
+      paint: {
+        'circle-radius': [
+          'interpolate',
+          ['linear'],
+          ['zoom'],
+          9,
+          ['case', ['get', 'urgent'], 5, 3.5],
+          13,
+          ['case', ['get', 'urgent'], 8, 6],
+          16,
+          ['case', ['get', 'urgent'], 11, 8],
+        ],
+        'circle-color': groupColor,
+        'circle-stroke-color': ['case', ['get', 'urgent'], '#ffffff', ['==', ['get', 'light'], 'r'], '#ff2d2d', '#06101f'],
+        'circle-stroke-width': ['case', ['get', 'urgent'], 1.8, ['==', ['get', 'light'], 'r'], 1.2, 0.6],
+      },
+    },
+  );
+  return { version: 8, name: 'cityloop-command', sources, layers };
+}
+
+function bboxOf(fc: FeatureCollection): [[number, number], [number, number]] | null {
+  let w = Infinity;
+  let s = Infinity;
+  let e = -Infinity;
+  let n = -Infinity;
+  const walk = (c: unknown): void => {
+    if (!Array.isArray(c)) return;
+    if (typeof c[0] === 'number' && typeof c[1] === 'number') {
+      w = Math.min(w, c[0]);
+      e = Math.max(e, c[0]);
+      s = Math.min(s, c[1]);
+      n = Math.max(n, c[1]);
+      return;
+    }
+    for (const x of c) walk(x);
+  };
+  for (const f of fc.features) walk((f.geometry as { coordinates?: unknown }).coordinates);
+  return Number.isFinite(w)
+    ? [
+        [w, s],
+        [e, n],
+      ]
+    : null;
+}
+
+const groupByState = new Map(STATE_GROUPS.flatMap((g) => g.states.map((s) => [s, g.key] as const)));
+
+function casesFc(cases: OpenCase[]): GeoJSONData {
+  return {
+    type: 'FeatureCollection',
+    features: cases.map(([id, lng, lat, state, urgent, light]) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [lng, lat] },
+      properties: { id, group: groupByState.get(state) ?? 'intake', urgent: urgent === 1, light },
+    })),
+  } as unknown as GeoJSONData;
+}
+
+/** The big screen's map of the city with today's grid heat and the open cases, fitted to the city. */
+export default function CommandMap({ cases, heat }: Props) {
+  const { settings, settingsLoaded } = useSession();
+  const ref = useRef<HTMLDivElement>(null);
+  const [map, setMap] = useState<maplibregl.Map | null>(null);
+  const [gridsLoaded, setGridsLoaded] = useState(false);
+  const heated = useRef<number[]>([]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once the settings are known
+  useEffect(() => {
+    const container = ref.current;
+    if (!settingsLoaded || !container) return;
+    const ac = new AbortController();
+    const m = new maplibregl.Map({
+      container,
+      style: darkStyle(settings.basemapUrl),
+      center: settings.mapCenter,
+      zoom: Math.min(settings.mapZoom, 12),
+      maxZoom: 18,
+      dragRotate: false,
+      pitchWithRotate: false,
+      attributionControl: false,
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+    });
+    m.touchZoomRotate.disableRotation();
+    window.__cityloopMap = m;
+    const loaded = new Promise<void>((resolve) => m.once('load', () => resolve()));
+    const layers = { district: 'districts', street: 'streets', grid: 'grids' } as const;
+    const fetched = (Object.keys(layers) as Array<keyof typeof layers>).map((level) =>
+      api
+        .get<FeatureCollection<RegionProperties>>('/api/regions/geojson', { level }, ac.signal)
+        .then(async (fc) => {
+          await loaded;
+          if (ac.signal.aborted) return;
+          m.getSource<maplibregl.GeoJSONSource>(layers[level])?.setData(fc as unknown as GeoJSONData);
+          if (level === 'district') {
+            const b = bboxOf(fc);
+            // The legend sits over the map's foot: keep the city clear of it.
+            if (b) m.fitBounds(b, { padding: { top: 56, bottom: 96, left: 40, right: 40 }, duration: 0 });
+          }
+          if (level === 'grid') setGridsLoaded(true);
+        })
+        .catch(() => {
+          // outlines are context: the screen goes on without them
+        }),
+    );
+    void Promise.all([loaded, ...fetched]).then(() => {
+      if (ac.signal.aborted) return;
+      setMap(m);
+      m.once('idle', () => {
+        if (!ac.signal.aborted) container.dataset.ready = '1';
+      });
+      m.triggerRepaint();
+    });
+    const onResize = () => m.resize();
+    window.addEventListener('resize', onResize);
+    return () => {
+      ac.abort();
+      window.removeEventListener('resize', onResize);
+      m.remove();
+      if (window.__cityloopMap === m) delete window.__cityloopMap;
+      delete container.dataset.ready;
+      setMap(null);
+      setGridsLoaded(false);
+    };
+  }, [settingsLoaded, settings.basemapUrl]);
+
+  useEffect(() => {
+    map?.getSource<maplibregl.GeoJSONSource>('cases')?.setData(casesFc(cases));
+    if (ref.current) ref.current.dataset.cases = String(cases.length);
+  }, [map, cases]);
+
+  useEffect(() => {
+    if (!map || !gridsLoaded) return;
+    for (const id of heated.current) map.removeFeatureState({ source: 'grids', id }, 'n');
+    for (const h of heat) map.setFeatureState({ source: 'grids', id: h.gridId }, { n: h.n });
+    heated.current = heat.map((h) => h.gridId);
+  }, [map, heat, gridsLoaded]);
+
+  return <div ref={ref} className="cl-cmd-map-canvas" data-testid="command-map" />;
+}
