@@ -258,16 +258,23 @@ export class WebhooksRepository {
         WHERE status = 'pending' AND locked_until > ${now}::timestamptz
         GROUP BY subscription_id
       ),
-      ready AS (
-        SELECT d.id, d.subscription_id, d.next_attempt_at,
-               row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.id) AS rn
+      -- The oldest eligible rows (webhook_delivery_due), a bounded page, then ranked per subscription.
+      eligible AS (
+        SELECT d.id, d.subscription_id, d.next_attempt_at
         FROM webhook_delivery d
         JOIN webhook_subscription s ON s.id = d.subscription_id AND s.active
         WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}::timestamptz
           AND (d.locked_until IS NULL OR d.locked_until <= ${now}::timestamptz)
+          -- A subscription with all its slots in flight (a hanging receiver) does not fill the page.
+          AND d.subscription_id NOT IN (SELECT subscription_id FROM busy WHERE n >= ${perSubscription})
           AND (d.case_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM webhook_delivery p
             WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id AND p.status = 'pending' AND p.seq < d.seq))
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT ${n * 8}
+      ),
+      ready AS (
+        SELECT e.*, row_number() OVER (PARTITION BY e.subscription_id ORDER BY e.next_attempt_at, e.id) AS rn FROM eligible e
       ),
       pick AS (
         SELECT d.id FROM webhook_delivery d

@@ -18,6 +18,11 @@ export interface WorkerOptions {
   leaseMarginMs: number;
   /** Outbox rows turned into deliveries per fan-out statement. */
   fanoutBatch: number;
+  /**
+   * Rounds start at least this far apart, so the attempts that ended and the events that
+   * committed meanwhile are handled by one round (a few statements) rather than one each.
+   */
+  batchMs: number;
   /** Delivered rows are dropped from the log after this many days (failures stay). */
   retentionDays: number;
 }
@@ -30,6 +35,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   backoff: { firstMs: 5_000, maxMs: 30 * 60_000 },
   leaseMarginMs: 5_000,
   fanoutBatch: 2_000,
+  batchMs: 25,
   retentionDays: 14,
 };
 
@@ -83,6 +89,9 @@ export class WebhookWorker {
   private outcomes: AttemptOutcome[] = [];
   private released: number[] = [];
   private armed = false;
+  /** Case events committed since the last fan-out (or the timer fired): look at the outbox. */
+  private fanoutDue = true;
+  private lastRound = 0;
   private unsubscribe: (() => void) | null = null;
   private lastPrune = 0;
   /** Counters for health checks, tests and the benchmark. */
@@ -134,6 +143,7 @@ export class WebhookWorker {
   rearm(): void {
     this.armed = false;
     this.lastArmCheck = 0;
+    this.fanoutDue = true;
     this.wake();
   }
 
@@ -149,30 +159,35 @@ export class WebhookWorker {
         this.onError(err);
       }
       if (this.stopped) break;
-      if (more && this.inflight.size < this.options.concurrency) continue;
-      await this.sleep(this.armed ? this.options.pollMs : this.options.idlePollMs);
+      if (!(more && this.inflight.size < this.options.concurrency)) {
+        const woken = await this.sleep(this.armed ? this.options.pollMs : this.options.idlePollMs);
+        if (!woken) this.fanoutDue = true;
+      }
+      const wait = this.lastRound + this.options.batchMs - Date.now();
+      if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
     }
     // Let aborted requests settle, then write back what finished and release the rest.
     while (this.inflight.size > 0) await this.sleep(10);
     await this.flush().catch((err) => this.onError(err));
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits up to `ms`; true when woken before that. */
+  private sleep(ms: number): Promise<boolean> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => done(false), ms);
       timer.unref();
-      function done() {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
         this.wakeUp = null;
+        resolve(woken);
+      };
+      this.wakeUp = () => {
         this.woken = false;
-        done();
+        done(true);
       };
     });
   }
@@ -193,6 +208,7 @@ export class WebhookWorker {
   /** One round; true when it filled every free slot (more may be waiting). */
   private async round(): Promise<boolean> {
     this.stats.rounds++;
+    this.lastRound = Date.now();
     await this.flush();
     const now = this.ctx.now();
     if (!this.armed || now.getTime() - this.lastArmCheck > this.options.idlePollMs) {
@@ -200,18 +216,23 @@ export class WebhookWorker {
       this.armed = await this.repo.anyActive();
       if (this.armed && !this.unsubscribe) {
         // Every committed case event wakes the loop; the outbox row is in the same commit.
-        this.unsubscribe = await this.ctx.services.realtime.subscribe(() => this.wake());
+        this.unsubscribe = await this.ctx.services.realtime.subscribe(() => {
+          this.fanoutDue = true;
+          this.wake();
+        });
         if (this.stopped) return false;
       }
     }
     if (!this.armed) return false;
 
     const { fanoutBatch } = this.options;
-    for (;;) {
+    for (; this.fanoutDue; ) {
+      this.fanoutDue = false;
       const r = await this.repo.fanOut(fanoutBatch, this.ctx.now(), (fn) => this.ctx.database.transaction((tx) => fn(tx.db)));
       this.stats.fannedOut += r.taken;
       this.stats.created += r.created;
-      if (r.skipped || r.taken < fanoutBatch || this.stopped) break;
+      if (r.skipped || this.stopped) break;
+      if (r.taken >= fanoutBatch) this.fanoutDue = true;
     }
 
     if (Date.now() - this.lastPrune > 3_600_000) {
