@@ -13,6 +13,10 @@ describe('open311 writers', () => {
     expect(String(new Coordinate(111.25))).toBe('111.25');
     expect(toJson({ lat: new Coordinate(30), long: new Coordinate(111.5) })).toBe('{"lat":30.0,"long":111.5}');
     expect(JSON.parse(toJson([new Coordinate(30)]))).toEqual([30]);
+    expect(toJson({ lat: new Coordinate(Number.NaN) })).toBe('{"lat":null}');
+    // Text that looks like the writer's coordinate mark stays text.
+    const forged = { description: '\u0000abc:1.0', other: '"\\u0000x:2.0"' };
+    expect(JSON.parse(toJson(forged))).toEqual(forged);
   });
 
   it('datetimes are UTC with Z and no fractional seconds', () => {

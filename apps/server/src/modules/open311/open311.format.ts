@@ -5,6 +5,12 @@
  * fractions, empty values are `null` in JSON and empty elements in XML, and a list's
  * elements take the singular name of the list (`<services><service>…`).
  */
+import crypto from 'node:crypto';
+
+// Coordinates leave JSON.stringify as a marked string that toJson turns back into a bare
+// number: the mark holds a per-process random nonce, so no text from a request can forge one.
+const NONCE = crypto.randomBytes(9).toString('base64url');
+const MARKED = new RegExp(`"\\\\u0000${NONCE}:(-?\\d+\\.\\d+)"`, 'g');
 
 /** A coordinate: written with a decimal point in both formats (`30.0`, never `30`). */
 export class Coordinate {
@@ -13,6 +19,9 @@ export class Coordinate {
     // Seven decimals are about 1 cm; toFixed never writes an exponent.
     const s = this.value.toFixed(7).replace(/0+$/, '');
     return s.endsWith('.') ? `${s}0` : s;
+  }
+  toJSON(): string | null {
+    return Number.isFinite(this.value) ? `\u0000${NONCE}:${this.toString()}` : null;
   }
 }
 
@@ -26,16 +35,9 @@ export function isoSeconds(d: Date | string | null | undefined): string | null {
   return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** JSON text of a value tree. */
+/** JSON text of a value tree (the native writer, then coordinates unmarked). */
 export function toJson(v: Value): string {
-  if (v === null) return 'null';
-  if (v instanceof Coordinate) return v.toString();
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`;
-  return `{${Object.entries(v)
-    .map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`)
-    .join(',')}}`;
+  return JSON.stringify(v).replace(MARKED, '$1');
 }
 
 // What XML 1.0 allows (tab, newline, carriage return, U+0020-U+D7FF, U+E000-U+FFFD, U+10000 up);

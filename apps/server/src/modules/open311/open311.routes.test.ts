@@ -216,6 +216,10 @@ describe('Open311 GeoReport v2', () => {
     expect(xml.body).toContain('<errors><error><code>403</code>');
     const header = await post({ service_code: eventCode, lat: point.lat, long: point.lng }, 'json', { 'x-api-key': 'clk_bad_bad' });
     expect(header.statusCode).toBe(403);
+    // A console session is no API key.
+    const session = await post({ service_code: eventCode, lat: point.lat, long: point.lng }, 'json', { cookie: await t.login('admin') });
+    expect(session.statusCode).toBe(403);
+    expect(session.json()[0].description).toBe('api_key is required');
     expect(await countCases()).toBe(before);
   });
 
