@@ -31,6 +31,7 @@ import { hotlineRoutes } from './modules/hotline/hotline.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { open311Routes } from './modules/open311/open311.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
+import { platformRoutes } from './modules/platform/platform.routes.ts';
 import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
@@ -173,6 +174,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(evaluationRoutes);
   await app.register(exchangeRoutes);
   await app.register(hotlineRoutes);
+  await app.register(platformRoutes);
   await app.register(commandRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

@@ -14,6 +14,7 @@ import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { HotlineService } from './modules/hotline/hotline.service.ts';
 import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
+import { PlatformService } from './modules/platform/platform.service.ts';
 import { RealtimeService } from './modules/realtime/realtime.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
 import { AuditService } from './modules/system/audit.service.ts';
@@ -49,6 +50,7 @@ export interface Services {
   evaluation: EvaluationService;
   exchange: ExchangeService;
   hotline: HotlineService;
+  platform: PlatformService;
   command: CommandService;
 }
 
@@ -72,6 +74,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     evaluation: new EvaluationService(ctx),
     exchange: new ExchangeService(ctx),
     hotline: new HotlineService(ctx),
+    platform: new PlatformService(ctx),
     command: new CommandService(ctx),
   };
   return ctx;

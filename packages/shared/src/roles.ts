@@ -59,6 +59,8 @@ export const PERMISSIONS = {
   'exchange.manage': ['admin'],
   // 12345/12319 hotline platforms: work orders in, status out (an API key with the machine role).
   'hotline.orders': ['machine'],
+  // 两级平台: the city platform forwards cases to a district platform (an API key with the machine role).
+  'platform.inbound': ['machine'],
   'exchange.export': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'dept_admin', 'handler'],
   'media.upload': ['admin', 'acceptor', 'inspector', 'handler', 'dept_admin', 'shiftlead', 'dispatcher', 'machine'],
 } as const satisfies Record<string, readonly Role[]>;

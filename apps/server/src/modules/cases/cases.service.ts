@@ -34,6 +34,13 @@ export interface ReportInput {
   photos?: string[];
 }
 
+export interface ReportOptions {
+  /** A public report: the hash of its tracking token. */
+  publicTokenHash?: string;
+  /** Filed by the platform above, which registered it already (两级平台): starts at 待派遣, with this note. */
+  registeredUpstream?: string;
+}
+
 /** Which sources each role may report through. */
 const SOURCES_BY_ROLE: Partial<Record<Role, readonly CaseSource[]>> = {
   inspector: ['inspector'],
@@ -90,7 +97,7 @@ export class CasesService {
   async report(
     auth: Auth,
     input: ReportInput,
-    opts: { publicTokenHash?: string } = {},
+    opts: ReportOptions = {},
   ): Promise<{ case: CaseRow & { duplicates: Duplicate[] }; created: boolean }> {
     const key = this.#idempotencyKey(auth, input, opts);
     // A retry is answered with the case its first attempt made. Without photos the commit step
@@ -119,7 +126,7 @@ export class CasesService {
    * source allowed for the caller, class, location (coordinates, component or address → grid),
    * workflow and the first clocks. Throws the report's first problem as an AppError.
    */
-  async prepareReport(auth: Auth, input: ReportInput, opts: { publicTokenHash?: string } = {}): Promise<PendingCase> {
+  async prepareReport(auth: Auth, input: ReportInput, opts: ReportOptions = {}): Promise<PendingCase> {
     const isPublic = opts.publicTokenHash !== undefined;
     const key = this.#idempotencyKey(auth, input, opts);
     const roles = roleList(auth);
@@ -250,6 +257,19 @@ export class CasesService {
             suggestion.kind === 'department' ? { via: suggestion.via, ruleId: suggestion.rule?.id ?? null } : { reason: suggestion.reason },
         }),
       );
+    } else if (opts.registeredUpstream && !input.selfHandled) {
+      // Received from the city platform, which accepted and registered it: it waits for our dispatch.
+      events.push(
+        ev({
+          action: 'auto_register',
+          fromState: 'reported',
+          toState: 'registered',
+          phase: 'register',
+          actorRole: 'system',
+          note: opts.registeredUpstream,
+        }),
+      );
+      state = 'registered';
     }
     const clock = await this.clockFor(def, state, now, { disposalLimit, urgent, pauses: [] });
     const photos = input.photos ?? [];

@@ -331,6 +331,14 @@ export class ExchangeService {
     return { stream: jsonArrayStream({ type: 'FeatureCollection' }, 'features', features), contentType, filename };
   }
 
+  /** One case as the exchange document carries it (phase log and photo links), or null. */
+  async caseDocument(caseId: number, baseUrl = ''): Promise<ExchangeCase | null> {
+    const [c] = await this.repo.casePage([sql`c.id = ${caseId}`], 0, 1);
+    if (!c) return null;
+    const [events, photos] = await Promise.all([this.repo.eventsOf([c.id]), this.repo.photosOf([c.id])]);
+    return this.#toExchange({ c, events, photos }, baseUrl);
+  }
+
   async exportComponents(f: {
     format: ExportFormat;
     lang: ExportLang;
