@@ -1,6 +1,7 @@
-import { DashboardOutlined, FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined } from '@ant-design/icons';
+import { DashboardOutlined, FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined, SearchOutlined } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
+import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
 const MapPage = lazy(() => import('./pages/map/MapPage.tsx'));
@@ -9,6 +10,7 @@ const CaseDetailPage = lazy(() => import('./pages/cases/CaseDetailPage.tsx'));
 const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks/WebhooksPage.tsx'));
 const CommandPage = lazy(() => import('./pages/command/CommandPage.tsx'));
+const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -29,6 +31,14 @@ export interface PageRoute {
 export const PAGES: PageRoute[] = [
   { key: 'workbench', path: '/workbench', label: 'nav.workbench', icon: <ProfileOutlined />, element: <WorkbenchPage /> },
   { key: 'hotline', path: '/hotline', label: 'nav.hotline', icon: <PhoneOutlined />, element: <HotlinePage />, roles: ['acceptor'] },
+  {
+    key: 'cases',
+    path: '/cases',
+    label: 'caseSearch.nav',
+    icon: <SearchOutlined />,
+    element: <CaseSearchPage />,
+    roles: rolesWith('cases.read'),
+  },
   { key: 'map', path: '/map', label: 'nav.map', icon: <GlobalOutlined />, element: <MapPage /> },
   { key: 'webhooks', path: '/webhooks', label: 'webhooks.nav', icon: WebhooksIcon, element: <WebhooksPage />, roles: ['admin'] },
   {

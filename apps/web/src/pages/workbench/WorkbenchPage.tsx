@@ -9,6 +9,7 @@ import { useSession } from '../../session.tsx';
 import type { CaseCounts, CaseItem, CaseList, ClassNode } from '../../types.ts';
 import CaseDetailView, { LightTag } from '../cases/CaseDetailView.tsx';
 import { caseLight, className, fmtTime, ROLE_STATES, useClasses, useNow, WORKBENCH_ROLES } from '../cases/caseUtil.ts';
+import ExportButton from '../exchange/ExportButton.tsx';
 import CaseMap, { type CasePoint } from './CaseMap.tsx';
 import { useCaseEvents } from './useCaseEvents.ts';
 
@@ -309,6 +310,16 @@ export default function WorkbenchPage() {
           <Button icon={<ReloadOutlined />} onClick={() => void load()}>
             {t('workbench.refresh')}
           </Button>
+          <ExportButton
+            query={{
+              queue: overview && queue === 'todo' ? 'all' : queue,
+              state: filters.state,
+              classCode: filters.classCode,
+              source: filters.source,
+              overdue: filters.overdue || undefined,
+              q: filters.q,
+            }}
+          />
           <Tag color={connected ? 'green' : 'orange'} data-testid="live-status" data-live={connected ? '1' : '0'}>
             <Badge status={connected ? 'processing' : 'warning'} /> {connected ? t('workbench.live') : t('workbench.offline')}
           </Tag>
