@@ -332,6 +332,24 @@ describe('Open311 GeoReport v2', () => {
     expect(xml.body).toContain('<updates><update><update_id>');
   });
 
+  it('links the first public photo, and describes a case without an address by its district, street and community', async () => {
+    const res = await post({ api_key: key, service_code: eventCode, lat: point.lat, long: point.lng, description: 'photo case' });
+    const number = res.json()[0].service_request_id as string;
+    const c = await t.ctx.db.selectFrom('caseFile').select(['id', 'apiKeyId']).where('number', '=', number).executeTakeFirstOrThrow();
+    await sql`INSERT INTO media (id, owner_api_key_id, content_type, size, width, height, sha256, case_id, public)
+      VALUES ('o311-private', ${c.apiKeyId}, 'image/jpeg', 1, 1, 1, 'x', ${c.id}, false),
+             ('o311-public', ${c.apiKeyId}, 'image/jpeg', 1, 1, 1, 'y', ${c.id}, true)`.execute(t.ctx.db);
+    await sql`UPDATE case_file SET address = NULL WHERE id = ${c.id}`.execute(t.ctx.db);
+    const [r] = (await get(`/requests/${number}.json`)).json();
+    expect(r.media_url).toBe('http://localhost:80/api/public/media/o311-public');
+    const regions = await sql<{ names: string }>`
+      SELECT concat_ws(' ', d.name, s.name, m.name) AS names FROM case_file c
+      JOIN region d ON d.id = c.district_id JOIN region s ON s.id = c.street_id JOIN region m ON m.id = c.community_id
+      WHERE c.id = ${c.id}`.execute(t.ctx.db);
+    expect(r.address).toBe(regions.rows[0]?.names);
+    expect(r.address.length).toBeGreaterThan(2);
+  });
+
   it('hides reporters of every channel: names, phones and contact never appear', async () => {
     const acceptor = await t.ctx.db.selectFrom('person').select('id').where('username', '=', 'acceptor').executeTakeFirstOrThrow();
     const auth = await t.ctx.services.auth.loadPerson(acceptor.id);
