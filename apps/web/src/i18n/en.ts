@@ -459,7 +459,6 @@ const en: Resources = {
     byClass: 'Top 10 problems today',
     districtRanking: 'District ranking (evaluation)',
     departmentRanking: 'Department ranking (evaluation)',
-    evaluatedAt: '{{month}} · as of {{time}}',
     noScore: 'nothing due',
     noReports: 'No reports yet today',
     ticker: 'Live events',

@@ -457,7 +457,6 @@ const zhCN = {
     byClass: '今日高发问题 TOP 10',
     districtRanking: '区域综合评价排名',
     departmentRanking: '部门综合评价排名',
-    evaluatedAt: '{{month}} · 统计于 {{time}}',
     noScore: '暂无应评',
     noReports: '今日暂无上报',
     ticker: '实时动态',

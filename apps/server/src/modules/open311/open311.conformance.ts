@@ -24,6 +24,8 @@ export interface Validators {
   serviceDefinition: ValidateFunction;
   requests: ValidateFunction;
   request: ValidateFunction;
+  /** One item of a POST answer: swagger.json's RequestResponse (the folder has no file of its own for it). */
+  requestResponse: ValidateFunction;
 }
 
 /** Compiles the official schemas; their cross references (`"$ref": "request.json"`) resolve by file name. */
@@ -35,6 +37,10 @@ export function loadValidators(dir = DEFAULT_SCHEMA_DIR): Validators {
   for (const file of ['service.json', 'services.json', 'service-definition.json', 'request.json', 'requests.json']) {
     ajv.addSchema(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')), file);
   }
+  // swagger.json names formats of its own (uid, uint, double): any value passes them.
+  for (const f of ['uid', 'uint', 'double']) ajv.addFormat(f, true);
+  const swagger = JSON.parse(fs.readFileSync(path.join(dir, 'swagger.json'), 'utf8')) as { definitions: Record<string, object> };
+  ajv.addSchema(swagger.definitions.RequestResponse as object, 'swagger.json#RequestResponse');
   const get = (id: string) => {
     const v = ajv.getSchema(id);
     if (!v) throw new Error(`schema ${id} did not compile`);
@@ -46,6 +52,7 @@ export function loadValidators(dir = DEFAULT_SCHEMA_DIR): Validators {
     serviceDefinition: get('service-definition.json'),
     requests: get('requests.json'),
     request: get('request.json'),
+    requestResponse: get('swagger.json#RequestResponse'),
   };
 }
 

@@ -138,6 +138,7 @@ describe('Open311 GeoReport v2', () => {
     expect(res.statusCode, res.body).toBe(200);
     const [out] = res.json();
     expect(out).toMatchObject({ service_request_id: expect.stringMatching(/^\d{13}$/), account_id: 'acc-42' });
+    expect(v.requestResponse(out), JSON.stringify(v.requestResponse.errors)).toBe(true);
     expect(typeof out.service_notice).toBe('string');
     const row = await t.ctx.db
       .selectFrom('caseFile')
