@@ -1,4 +1,12 @@
-import { DashboardOutlined, FileSearchOutlined, GlobalOutlined, PhoneOutlined, ProfileOutlined, SearchOutlined } from '@ant-design/icons';
+import {
+  DashboardOutlined,
+  FileSearchOutlined,
+  GlobalOutlined,
+  ImportOutlined,
+  PhoneOutlined,
+  ProfileOutlined,
+  SearchOutlined,
+} from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
 import { rolesWith } from './pages/exchange/access.ts';
@@ -11,6 +19,7 @@ const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks/WebhooksPage.tsx'));
 const CommandPage = lazy(() => import('./pages/command/CommandPage.tsx'));
 const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
+const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -49,6 +58,14 @@ export const PAGES: PageRoute[] = [
     element: <CommandPage />,
     roles: ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
     bare: true,
+  },
+  {
+    key: 'import',
+    path: '/exchange/import',
+    label: 'exchangeImport.nav',
+    icon: <ImportOutlined />,
+    element: <ImportPage />,
+    roles: rolesWith('exchange.manage'),
   },
   {
     key: 'case',
