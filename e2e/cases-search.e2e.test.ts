@@ -183,6 +183,20 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
     await expect.poll(() => total(page), POLL).toBe(ACCEPTED);
     expect(await page.getByTestId('search-q').locator('input').inputValue()).toBe(MARKER);
 
+    // Reporting days are the city's: today finds all thirty, a day long past none.
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const base = shared.split('?')[0];
+    await page.goto(`${base}?q=${encodeURIComponent(MARKER)}&from=${today}&to=${today}`);
+    await page.getByTestId('case-search').waitFor();
+    await expect.poll(() => total(page), POLL).toBe(SEEDED);
+    expect(await page.locator('.cl-search-filters .ant-picker-range input').first().inputValue()).toBe(today);
+    await page.goto(`${base}?q=${encodeURIComponent(MARKER)}&from=2020-01-01&to=2020-01-31`);
+    await page.getByTestId('case-search').waitFor();
+    await expect.poll(() => total(page), POLL).toBe(0);
+    await page.goto(shared);
+    await page.getByTestId('case-search').waitFor();
+    await expect.poll(() => total(page), POLL).toBe(ACCEPTED);
+
     // Export Excel with the filters: exactly the rows the list counts, all 待立案 with the marker.
     await page.getByTestId('export-button').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-xlsx').click()]);
@@ -238,6 +252,19 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
       .split('\r\n')
       .filter((l) => l !== '');
     expect(lines.length - 1).toBe(counts.todo);
+    expect(errors).toEqual([]);
+  });
+
+  it("a handler's list is their department's (none of the new reports), without the department picker", async () => {
+    const { page, errors } = await loginAs('handler', '/cases');
+    await page.getByTestId('case-search').waitFor();
+    const scoped = (await (
+      await page.request.get(`${server?.url}/api/cases`, { params: { queue: 'all', limit: 1 } })
+    ).json()) as CaseAnswer;
+    await expect.poll(() => total(page), POLL).toBe(scoped.total);
+    expect(scoped.total).toBeLessThan(SEEDED);
+    expect(await page.getByTestId('search-department').count()).toBe(0);
+    await page.getByTestId('export-button').waitFor();
     expect(errors).toEqual([]);
   });
 
