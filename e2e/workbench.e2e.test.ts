@@ -145,6 +145,8 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     await ap.reload();
     await ap.getByTestId('hotline-page').waitFor();
     await ap.locator('[data-testid="hotline-map"][data-ready="1"]').waitFor({ timeout: 60_000 });
+    await ap.getByTestId('hotline-channel').getByText('12319').click();
+    await ap.locator('#orderNo').fill('GD2026000123');
     await ap.locator('#callerName').fill('王先生');
     await ap.locator('#callerPhone').fill('13800138000');
     await ap.locator('#address').fill(place.name);
@@ -163,6 +165,7 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     expect(number).toMatch(/^\d{13}$/);
     await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('私搭乱建');
     await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('王先生');
+    await expect.poll(() => ap.getByTestId('case-fields').textContent()).toContain('12319 · 编号 GD2026000123');
 
     // A second, urgent report (filed through the API) so the queue shows urgency first.
     const urgentRes = await req.post(`${server.url}/api/cases`, {

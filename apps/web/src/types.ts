@@ -110,6 +110,10 @@ export interface CaseItem {
   pendingRequest: { type: string; reason?: string } | null;
   selfHandled: boolean;
   reporterContact: { name?: string; phone?: string } | null;
+  /** Within the source: 12345 / 12319, the office, the outlet, open311, platform. */
+  channel?: string | null;
+  /** The other side's reference: work-order number, document number, the city platform's case. */
+  sourceRef?: string | null;
   reworkCount: number;
   postponeCount: number;
   returnCount: number;

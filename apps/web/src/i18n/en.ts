@@ -330,6 +330,7 @@ const en: Resources = {
     open: 'Open in a page',
     back: 'Back to the workbench',
     number: 'Case number',
+    sourceRef: 'ref.',
     state: 'State',
     phase: 'Phase',
     source: 'Source',
@@ -471,6 +472,9 @@ const en: Resources = {
   },
   hotline: {
     title: 'Hotline entry',
+    channel: 'Hotline',
+    orderNo: 'Work order',
+    orderNoPlaceholder: 'Hotline work-order number (optional)',
     caller: 'Caller',
     callerName: 'Name',
     callerPhone: 'Phone',

@@ -328,6 +328,7 @@ const zhCN = {
     open: '在新页面打开',
     back: '返回工作台',
     number: '案卷编号',
+    sourceRef: '编号',
     state: '状态',
     phase: '当前阶段',
     source: '来源',
@@ -469,6 +470,9 @@ const zhCN = {
   },
   hotline: {
     title: '热线登记',
+    channel: '热线',
+    orderNo: '工单编号',
+    orderNoPlaceholder: '热线平台工单号（可选）',
     caller: '来电人',
     callerName: '姓名',
     callerPhone: '电话',

@@ -148,6 +148,8 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
         <Descriptions.Item label={t('caseDetail.state')}>{t(`states.${detail.state}`, { defaultValue: detail.state })}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.source')}>
           {t(`sources.${detail.source}`, { defaultValue: detail.source })}
+          {detail.channel ? ` · ${detail.channel}` : ''}
+          {detail.sourceRef ? ` · ${t('caseDetail.sourceRef')} ${detail.sourceRef}` : ''}
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.phase')}>{t(`phases.${detail.phase}`, { defaultValue: detail.phase })}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.class')} span={2}>

@@ -8,6 +8,8 @@ import { useClasses } from '../cases/caseUtil.ts';
 import CaseMap from '../workbench/CaseMap.tsx';
 
 interface Values {
+  channel: '12345' | '12319';
+  orderNo?: string;
   callerName?: string;
   callerPhone?: string;
   address?: string;
@@ -34,6 +36,9 @@ function toTree(nodes: ClassNode[]): ClassOption[] {
   }));
 }
 
+// getRandomValues works on plain http too (randomUUID needs a secure context).
+const newKey = () => `hotline-${Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+
 /** 热线登记: an acceptor files a caller's report (caller, address with suggestions, class, map pin) and opens the new case. */
 export default function HotlinePage() {
   const { t } = useTranslation();
@@ -47,6 +52,8 @@ export default function HotlinePage() {
   const [busy, setBusy] = useState(false);
   const searchSeq = useRef(0);
   const timer = useRef(0);
+  // One key per filing: a double click or a retry after a lost answer opens the same case.
+  const idempotencyKey = useRef(newKey());
 
   useEffect(() => () => window.clearTimeout(timer.current), []);
 
@@ -79,6 +86,9 @@ export default function HotlinePage() {
       if (v.callerPhone?.trim()) contact.phone = v.callerPhone.trim();
       const c = await api.post<CaseItem>('/api/cases', {
         source: 'hotline',
+        channel: v.channel,
+        ...(v.orderNo?.trim() ? { sourceRef: v.orderNo.trim() } : {}),
+        idempotencyKey: idempotencyKey.current,
         kind: v.kind,
         classCode: v.classCode,
         description: v.description?.trim(),
@@ -87,6 +97,7 @@ export default function HotlinePage() {
         ...(v.address?.trim() && v.address.trim().length >= 2 ? { address: v.address.trim() } : {}),
         ...(Object.keys(contact).length ? { reporterContact: contact } : {}),
       });
+      idempotencyKey.current = newKey();
       message.success(t('hotline.created', { number: c.number }));
       navigate(`/cases/${c.id}`);
     } catch (err) {
@@ -100,7 +111,28 @@ export default function HotlinePage() {
     <div className="cl-hotline" data-testid="hotline-page">
       <div className="cl-hotline-form">
         <Card title={t('hotline.title')} size="small">
-          <Form<Values> form={form} layout="vertical" initialValues={{ kind: 'event', urgent: false }} onFinish={(v) => void submit(v)}>
+          <Form<Values>
+            form={form}
+            layout="vertical"
+            initialValues={{ kind: 'event', urgent: false, channel: '12345' }}
+            onFinish={(v) => void submit(v)}
+          >
+            <Space style={{ width: '100%', marginBottom: 8 }} align="start" wrap>
+              <Form.Item name="channel" label={t('hotline.channel')} style={{ marginBottom: 8 }}>
+                <Radio.Group
+                  optionType="button"
+                  size="small"
+                  options={[
+                    { value: '12345', label: '12345' },
+                    { value: '12319', label: '12319' },
+                  ]}
+                  data-testid="hotline-channel"
+                />
+              </Form.Item>
+              <Form.Item name="orderNo" label={t('hotline.orderNo')} style={{ marginBottom: 8 }}>
+                <Input placeholder={t('hotline.orderNoPlaceholder')} maxLength={64} style={{ width: 220 }} data-testid="hotline-order-no" />
+              </Form.Item>
+            </Space>
             <Typography.Text strong>{t('hotline.caller')}</Typography.Text>
             <Space.Compact block style={{ marginTop: 8, marginBottom: 16 }}>
               <Form.Item name="callerName" noStyle>
