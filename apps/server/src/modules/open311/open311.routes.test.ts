@@ -295,8 +295,11 @@ describe('Open311 GeoReport v2', () => {
     for (const q of [
       'start_date=yesterday',
       'end_date=2026-13-45',
+      'start_date=2026-02-31',
+      'start_date=2026-11-01T24:00:00Z',
       'status=pending',
       'service_code=pothole',
+      'service_code=event-9999',
       'page=0',
       'page_size=1001',
       'colour=red',

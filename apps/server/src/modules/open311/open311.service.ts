@@ -4,6 +4,7 @@ import {
   CASE_STATES,
   type CaseState,
   type ClassKind,
+  EDITIONS,
   type Edition,
   PHASE_LABELS,
   type Phase,
@@ -108,8 +109,16 @@ function limitText(l: TimeLimit | null | undefined): string | null {
 /** A date-time filter: ISO 8601 with or without a zone (none = UTC), or a bare date (UTC midnight). */
 function parseDate(name: string, s: string | undefined): Date | undefined {
   if (s === undefined) return undefined;
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(s.trim());
-  const d = m ? new Date(`${m[1]}T${m[2] ?? '00:00:00'}${m[3] ?? 'Z'}`) : null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(s.trim());
+  const [y, mo, day, h, mi, sec] = (m ?? []).slice(1, 7).map((x) => Number(x ?? 0));
+  // Date would roll 2026-02-31 over to March: an impossible calendar date is refused instead.
+  const real =
+    m &&
+    new Date(Date.UTC(y as number, (mo as number) - 1, day)).getUTCDate() === day &&
+    (h as number) < 24 &&
+    (mi as number) < 60 &&
+    (sec as number) < 60;
+  const d = real ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${m[7] ?? ''}${m[8] ?? 'Z'}`) : null;
   if (!d || Number.isNaN(d.getTime())) throw badRequest('open311_bad_date', `${name} is not an ISO 8601 date-time: "${s}"`);
   return d;
 }
@@ -376,9 +385,12 @@ export class Open311Service {
 
     let classes: Array<{ kind: string; code: string }> | undefined;
     if (q.service_code !== undefined) {
+      // Any class the city has or had, in either edition: old cases keep theirs.
+      const { all } = await this.#classes();
       classes = q.service_code.split(',').map((s) => {
         const m = SERVICE_CODE.exec(s.trim());
-        if (!m) throw badRequest('open311_service_not_found', `service_code "${s}" is not a service of this city`);
+        const known = m && [...EDITIONS].some((e) => all.has(key(e, m[1] as string, m[2] as string)));
+        if (!m || !known) throw badRequest('open311_service_not_found', `service_code "${s}" is not a service of this city`);
         return { kind: m[1] as string, code: m[2] as string };
       });
     }

@@ -28,8 +28,8 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  concurrency: 64,
-  perSubscription: 16,
+  concurrency: 32,
+  perSubscription: 8,
   pollMs: 1_000,
   idlePollMs: 10_000,
   backoff: { firstMs: 5_000, maxMs: 30 * 60_000 },
@@ -223,12 +223,7 @@ export class WebhookWorker {
         if (this.stopped) return false;
       }
     }
-    if (!this.armed) {
-      // Nothing to deliver for: case events need not wake this loop until a subscription is active.
-      this.unsubscribe?.();
-      this.unsubscribe = null;
-      return false;
-    }
+    if (!this.armed) return false;
 
     const { fanoutBatch } = this.options;
     for (; this.fanoutDue; ) {
@@ -247,9 +242,7 @@ export class WebhookWorker {
 
     const free = this.options.concurrency - this.inflight.size;
     if (free <= 0 || this.stopped) return false;
-    const claimed = await this.repo.claim(free, this.options.perSubscription, this.ctx.now(), this.options.leaseMarginMs, [
-      ...this.inflight.keys(),
-    ]);
+    const claimed = await this.repo.claim(free, this.options.perSubscription, this.ctx.now(), this.options.leaseMarginMs);
     for (const d of claimed) this.attempt(d);
     return claimed.length === free;
   }
