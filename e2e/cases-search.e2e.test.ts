@@ -352,6 +352,7 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
       await page.waitForURL((u) => u.searchParams.get('q') === ref);
       await expect.poll(() => page.locator('.cl-search-table a[data-testid^="open-case-"]').allTextContents(), POLL).toEqual([numbers[i]]);
       expect(await total(page)).toBe(1);
+      expect(await page.getByTestId(`source-ref-${numbers[i]}`).textContent()).toBe(ref);
     }
     await shot(page, 'cases-search-5-work-order.png');
 

@@ -31,6 +31,7 @@ import { hotlineRoutes } from './modules/hotline/hotline.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { open311Routes } from './modules/open311/open311.routes.ts';
 import { orgsRoutes } from './modules/orgs/orgs.routes.ts';
+import { patrolRoutes } from './modules/patrol/patrol.routes.ts';
 import { platformRoutes } from './modules/platform/platform.routes.ts';
 import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
@@ -176,6 +177,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(hotlineRoutes);
   await app.register(platformRoutes);
   await app.register(commandRoutes);
+  await app.register(patrolRoutes);
 
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

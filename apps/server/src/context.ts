@@ -14,6 +14,7 @@ import { GeocodeService } from './modules/geocode/geocode.service.ts';
 import { HotlineService } from './modules/hotline/hotline.service.ts';
 import { MediaService } from './modules/media/media.service.ts';
 import { OrgsService } from './modules/orgs/orgs.service.ts';
+import { PatrolService } from './modules/patrol/patrol.service.ts';
 import { PlatformService } from './modules/platform/platform.service.ts';
 import { RealtimeService } from './modules/realtime/realtime.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
@@ -52,6 +53,7 @@ export interface Services {
   hotline: HotlineService;
   platform: PlatformService;
   command: CommandService;
+  patrol: PatrolService;
 }
 
 export function createContext(config: Config, database: Database, clock: () => Date = () => new Date()): Context {
@@ -76,6 +78,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     hotline: new HotlineService(ctx),
     platform: new PlatformService(ctx),
     command: new CommandService(ctx),
+    patrol: new PatrolService(ctx),
   };
   return ctx;
 }

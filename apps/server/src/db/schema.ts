@@ -435,6 +435,28 @@ export interface WebhookDeliveryTable {
   createdAt: Generated<Date>;
 }
 
+/** An inspector's GPS fix (巡查轨迹), one per (person, time) (migrations/20261130T0520_patrol.sql). */
+export interface PatrolPositionTable {
+  personId: number;
+  at: Timestamp;
+  geom: Geometry;
+  accuracyM: number | null;
+  speedMps: number | null;
+  headingDeg: number | null;
+  receivedAt: Generated<Date>;
+}
+
+/** Each person's newest fix. */
+export interface PatrolLastTable {
+  personId: number;
+  at: Timestamp;
+  geom: Geometry;
+  accuracyM: number | null;
+  speedMps: number | null;
+  headingDeg: number | null;
+  receivedAt: Generated<Date>;
+}
+
 export interface DB {
   caseCounter: CaseCounterTable;
   caseFile: CaseFileTable;
@@ -463,6 +485,8 @@ export interface DB {
   dispatchRule: DispatchRuleTable;
   media: MediaTable;
   evaluationConfig: EvaluationConfigTable;
+  patrolPosition: PatrolPositionTable;
+  patrolLast: PatrolLastTable;
   webhookSubscription: WebhookSubscriptionTable;
   webhookOutbox: WebhookOutboxTable;
   webhookDelivery: WebhookDeliveryTable;

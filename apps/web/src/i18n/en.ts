@@ -214,7 +214,7 @@ const en: Resources = {
     colAddress: 'Address',
     colDistrict: 'District',
     colDepartment: 'Department',
-    colSource: 'Source',
+    colSource: 'Source / ref',
     colCreated: 'Reported',
     export: 'Export',
     exportXlsx: 'Excel (.xlsx)',

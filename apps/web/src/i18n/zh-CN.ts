@@ -212,7 +212,7 @@ const zhCN = {
     colAddress: '地址',
     colDistrict: '区',
     colDepartment: '处置单位',
-    colSource: '来源',
+    colSource: '来源 / 编号',
     colCreated: '上报时间',
     export: '导出',
     exportXlsx: 'Excel（.xlsx）',

@@ -186,6 +186,27 @@ describe('command: the overview through the API', () => {
     });
   });
 
+  it('answers changes at once and keeps the evaluation figures for 30 s, then refreshes them in the background', async () => {
+    const first = await overview();
+    expect(first.evaluatedAt).toBe(new Date('2026-11-30T10:30:00+08:00').toISOString());
+    at('2026-11-30T10:30:10');
+    await act('handler', 'B', 'sign');
+    at('2026-11-30T10:30:20');
+    const changed = await overview();
+    // The live figures follow the change…
+    expect(changed.byState).toContainEqual({ state: 'handling', n: 1 });
+    expect(changed.recent[0]).toMatchObject({ caseId: ids.B, action: 'sign' });
+    // …the evaluation is the one kept from 10:30:00.
+    expect(changed.evaluatedAt).toBe(first.evaluatedAt);
+    at('2026-11-30T10:31:00');
+    expect((await overview()).evaluatedAt).toBe(first.evaluatedAt);
+    await t.ctx.services.command.flush();
+    at('2026-11-30T10:31:01');
+    const refreshed = await overview();
+    expect(refreshed.evaluatedAt).toBe(new Date('2026-11-30T10:31:00+08:00').toISOString());
+    expect(refreshed.onTime.today).toEqual({ rate: 0.5, onTime: 1, due: 2 });
+  });
+
   it('is answered for the centre roles and refused to handlers and inspectors', async () => {
     for (const who of ['leader', 'admin', 'shiftlead', 'dispatcher', 'acceptor']) {
       const res = await t.app.inject({ method: 'GET', url: '/api/command/overview', headers: { cookie: cookie[who] as string } });
@@ -217,7 +238,7 @@ describe('command: the overview through the API', () => {
       ...base,
       roles: [{ role: 'shiftlead', scopeRegionId: regionId, scopeDepartmentId: null }],
     });
-    at('2026-11-30T10:31:00');
+    at('2026-11-30T10:32:00');
     const mine = await t.ctx.services.command.overview(scoped(grid.districtId));
     expect(mine.scope).toEqual({ city: false, regionIds: [grid.districtId] });
     expect(mine.counters).toMatchObject({ reportedToday: 5, open: 5, overdue: 4 });

@@ -42,6 +42,9 @@ export const CommandOverview = Type.Object(
       Type.Object({ kind: Type.String(), edition: Type.String(), classCode: Type.String(), name: Nullable(Type.String()), n: Count }),
       { description: "today's reports by class, the ten most reported" },
     ),
+    evaluatedAt: DateTime({
+      description: 'when the on-time rates and rankings were computed (kept up to 5 min, recomputed every 30 s in the background)',
+    }),
     onTime: Type.Object({ today: OnTime, month: OnTime }, { description: '按期结案率 of the area' }),
     rankings: Type.Object({
       period: Type.Object({ from: Type.String(), to: Type.String() }),

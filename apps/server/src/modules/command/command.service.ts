@@ -4,6 +4,7 @@ import type { Auth } from '../auth/auth.service.ts';
 import { DAY_MS, dayToIso, Zone } from '../calendar/calendar.math.ts';
 import { ratio } from '../evaluation/evaluation.config.ts';
 import type { RegionLevel } from '../evaluation/evaluation.repository.ts';
+import type { EvaluationService } from '../evaluation/evaluation.service.ts';
 import { CommandRepository, type OpenCaseTuple, regionScope, type ScopeCondition } from './command.repository.ts';
 
 /** Centre roles that may read the command screen; one of them without a scope sees the whole city. */
@@ -12,11 +13,39 @@ const TOP_CLASSES = 10;
 const RECENT_EVENTS = 30;
 /** The map shows at most this many open cases (urgent and overdue first). */
 export const MAP_CASE_LIMIT = 20_000;
+/**
+ * The evaluation figures (按期结案率, rankings) are the costly part of an overview: the
+ * evaluation's fact query over a month of the log takes seconds on a large city, and on PGlite it
+ * holds the only connection meanwhile. So they are not recomputed on every change: a read gets
+ * the last figures of the day if they are younger than EVALUATION_MAX_AGE_MS and, when they are
+ * older than EVALUATION_REFRESH_MS, starts one recomputation in the background for the next read.
+ * Older figures, or another day's, are recomputed before answering. `evaluatedAt` says when.
+ */
+export const EVALUATION_REFRESH_MS = 30_000;
+export const EVALUATION_MAX_AGE_MS = 300_000;
+
+interface Evaluated {
+  evaluatedAt: Date;
+  onTime: { today: OnTime; month: OnTime };
+  rankings: Awaited<ReturnType<CommandService['rankings']>>;
+}
+
+interface EvaluationEntry {
+  day: string;
+  at: number;
+  value: Promise<Evaluated>;
+  settled: Evaluated | null;
+  refreshing: boolean;
+}
+
 interface CallerScope {
   /** null: the whole city; else the regions of the caller's scoped grants. */
   regionIds: number[] | null;
   key: string;
 }
+
+type RegionsResult = Awaited<ReturnType<EvaluationService['regions']>>;
+type Bounds = Awaited<ReturnType<CommandService['bounds']>>;
 
 /** An on-time figure: 按期结案率 = 按期结案数 / 应结案数, null when nothing was due. */
 export interface OnTime {
@@ -35,6 +64,8 @@ export class CommandService {
    * makes the next read fresh.
    */
   readonly #cache = new Map<string, { stamp: string; value: Promise<unknown> }>();
+  readonly #evaluation = new Map<string, EvaluationEntry>();
+  readonly #background = new Set<Promise<unknown>>();
 
   constructor(private readonly ctx: Context) {
     this.repo = new CommandRepository(ctx.db);
@@ -106,10 +137,7 @@ export class CommandService {
     const breakdown = await this.repo.todayBreakdown(where, b.dayLo, b.dayHi, TOP_CLASSES);
     const heat = await this.repo.gridHeat(where, b.dayLo, b.dayHi);
     const recent = await this.repo.recent(where, RECENT_EVENTS);
-    const today = { from: b.today, to: b.tomorrow };
-    const month = { from: b.monthFrom, to: b.monthTo };
-    const onTime = { today: await this.onTime(auth, scope, today), month: await this.onTime(auth, scope, month) };
-    const rankings = await this.rankings(auth, month);
+    const evaluated = await this.evaluated(auth, scope, b, now);
     return {
       asOf: now,
       timeZone: b.zone,
@@ -119,44 +147,95 @@ export class CommandService {
       lastEventId,
       counters,
       ...breakdown,
-      onTime,
-      rankings,
+      ...evaluated,
       heat,
       recent,
     };
   }
 
-  /**
-   * 按期结案率 of the caller's area over a period, from the evaluation's region indicators:
-   * the city adds up its districts, a scoped caller its own regions.
-   */
-  private async onTime(auth: Auth, scope: CallerScope, period: { from: string; to: string }): Promise<OnTime> {
-    const groups = new Map<RegionLevel, Set<number> | null>();
-    if (scope.regionIds === null) groups.set('district', null);
+  /** The area's evaluation figures, as kept (see EVALUATION_REFRESH_MS) or computed now. */
+  private async evaluated(auth: Auth, scope: CallerScope, b: Bounds, now: Date): Promise<Evaluated> {
+    const t = now.getTime();
+    const kept = this.#evaluation.get(scope.key);
+    if (kept && kept.day === b.today && t >= kept.at) {
+      if (kept.settled && t - kept.at <= EVALUATION_MAX_AGE_MS) {
+        if (t - kept.at >= EVALUATION_REFRESH_MS && !kept.refreshing) {
+          kept.refreshing = true;
+          const next = this.computeEvaluation(auth, scope, b, now);
+          const done = next
+            .then((settled) => this.#evaluation.set(scope.key, { day: b.today, at: t, value: next, settled, refreshing: false }))
+            .catch(() => {
+              kept.refreshing = false;
+            })
+            .finally(() => this.#background.delete(done));
+          this.#background.add(done);
+        }
+        return kept.settled;
+      }
+      // The first computation of the day is still running: share it.
+      if (!kept.settled && t - kept.at <= EVALUATION_MAX_AGE_MS) return kept.value;
+    }
+    const value = this.computeEvaluation(auth, scope, b, now);
+    const entry: EvaluationEntry = { day: b.today, at: t, value, settled: null, refreshing: false };
+    this.#evaluation.set(scope.key, entry);
+    try {
+      entry.settled = await value;
+    } catch (err) {
+      if (this.#evaluation.get(scope.key) === entry) this.#evaluation.delete(scope.key);
+      throw err;
+    }
+    return entry.settled;
+  }
+
+  /** Waits for background recomputations (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
+  private async computeEvaluation(auth: Auth, scope: CallerScope, b: Bounds, now: Date): Promise<Evaluated> {
+    const today = { from: b.today, to: b.tomorrow };
+    const month = { from: b.monthFrom, to: b.monthTo };
+    // One evaluation per period and region level; the month's districts serve both the city's
+    // on-time rate and the district ranking.
+    const levels = new Map<RegionLevel, Set<number> | null>();
+    if (scope.regionIds === null) levels.set('district', null);
     else {
       for (const r of await this.repo.regionLevels(scope.regionIds)) {
-        const set = groups.get(r.level) ?? new Set<number>();
+        const set = levels.get(r.level) ?? new Set<number>();
         set.add(r.id);
-        groups.set(r.level, set);
+        levels.set(r.level, set);
       }
     }
-    let onTime = 0;
-    let due = 0;
-    for (const [level, ids] of groups) {
-      const res = await this.ctx.services.evaluation.regions(auth, { ...period, level });
-      for (const item of res.items) {
-        if (ids && !ids.has(Number(item.region.id))) continue;
-        onTime += item.indicators.closedOnTime;
-        due += item.indicators.dueClose;
+    const regionsOf = new Map<string, Promise<RegionsResult>>();
+    const regions = (period: { from: string; to: string }, level: RegionLevel) => {
+      const key = `${period.from}:${level}`;
+      let r = regionsOf.get(key);
+      if (!r) {
+        r = this.ctx.services.evaluation.regions(auth, { ...period, level });
+        regionsOf.set(key, r);
       }
-    }
-    return { rate: ratio(onTime, due), onTime, due };
+      return r;
+    };
+    const onTimeOf = async (period: { from: string; to: string }): Promise<OnTime> => {
+      let onTime = 0;
+      let due = 0;
+      for (const [level, ids] of levels) {
+        for (const item of (await regions(period, level)).items) {
+          if (ids && !ids.has(Number(item.region.id))) continue;
+          onTime += item.indicators.closedOnTime;
+          due += item.indicators.dueClose;
+        }
+      }
+      return { rate: ratio(onTime, due), onTime, due };
+    };
+    const onTime = { today: await onTimeOf(today), month: await onTimeOf(month) };
+    const rankings = await this.rankings(auth, month, await regions(month, 'district'));
+    return { evaluatedAt: now, onTime, rankings };
   }
 
   /** District and department rankings of the month by the evaluation's composite score, best first. */
-  private async rankings(auth: Auth, period: { from: string; to: string }) {
+  private async rankings(auth: Auth, period: { from: string; to: string }, regions: RegionsResult) {
     const byScore = <T extends { score: number | null }>(a: T, b: T) => (b.score ?? -1) - (a.score ?? -1);
-    const regions = await this.ctx.services.evaluation.regions(auth, { ...period, level: 'district' });
     const departments = await this.ctx.services.evaluation.departments(auth, period);
     return {
       period,

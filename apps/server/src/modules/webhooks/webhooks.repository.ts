@@ -251,7 +251,7 @@ export class WebhooksRepository {
    * slow receiver holds its own share of the workers and no more. Rows another worker is
    * claiming are skipped (FOR UPDATE SKIP LOCKED), so several processes share the work.
    */
-  async claim(n: number, perSubscription: number, now: Date, marginMs: number): Promise<ClaimedDelivery[]> {
+  async claim(n: number, perSubscription: number, now: Date, marginMs: number, inFlight: number[] = []): Promise<ClaimedDelivery[]> {
     const res = await sql<ClaimedDelivery>`
       WITH busy AS (
         SELECT subscription_id, count(*)::int AS n FROM webhook_delivery
@@ -265,6 +265,8 @@ export class WebhooksRepository {
         JOIN webhook_subscription s ON s.id = d.subscription_id AND s.active
         WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}::timestamptz
           AND (d.locked_until IS NULL OR d.locked_until <= ${now}::timestamptz)
+          -- Never a second copy of what this process is still sending (its lease ran out under load).
+          AND d.id <> ALL(${inFlight}::bigint[])
           -- A subscription with all its slots in flight (a hanging receiver) does not fill the page.
           AND d.subscription_id NOT IN (SELECT subscription_id FROM busy WHERE n >= ${perSubscription})
           AND (d.case_id IS NULL OR NOT EXISTS (

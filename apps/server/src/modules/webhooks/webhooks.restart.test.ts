@@ -88,6 +88,8 @@ describe('webhooks: restart', () => {
       } finally {
         await second.app.close();
       }
+      // Closing the app stopped its worker (before the database could go away under it).
+      expect(second.app.ctx.services.webhooks.worker.started).toBe(false);
     } finally {
       await rx.close();
     }

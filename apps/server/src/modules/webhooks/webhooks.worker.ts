@@ -28,8 +28,8 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  concurrency: 32,
-  perSubscription: 8,
+  concurrency: 64,
+  perSubscription: 16,
   pollMs: 1_000,
   idlePollMs: 10_000,
   backoff: { firstMs: 5_000, maxMs: 30 * 60_000 },
@@ -223,7 +223,12 @@ export class WebhookWorker {
         if (this.stopped) return false;
       }
     }
-    if (!this.armed) return false;
+    if (!this.armed) {
+      // Nothing to deliver for: case events need not wake this loop until a subscription is active.
+      this.unsubscribe?.();
+      this.unsubscribe = null;
+      return false;
+    }
 
     const { fanoutBatch } = this.options;
     for (; this.fanoutDue; ) {
@@ -242,7 +247,9 @@ export class WebhookWorker {
 
     const free = this.options.concurrency - this.inflight.size;
     if (free <= 0 || this.stopped) return false;
-    const claimed = await this.repo.claim(free, this.options.perSubscription, this.ctx.now(), this.options.leaseMarginMs);
+    const claimed = await this.repo.claim(free, this.options.perSubscription, this.ctx.now(), this.options.leaseMarginMs, [
+      ...this.inflight.keys(),
+    ]);
     for (const d of claimed) this.attempt(d);
     return claimed.length === free;
   }

@@ -22,8 +22,11 @@ const GRADE_COLORS: Record<string, string> = {
   red: '#ff4d4f',
   black: '#5b6b82',
 };
-/** The overview is read again at least this often, for what moves with the clock alone (deadlines, midnight). */
-const POLL_MS = 60_000;
+/**
+ * The overview is read again at least this often: for what moves with the clock alone (deadlines,
+ * midnight) and for the evaluation figures, which the server recomputes in the background.
+ */
+const POLL_MS = 30_000;
 
 function Panel({
   title,
@@ -313,6 +316,7 @@ export default function CommandPage() {
       hourCycle: 'h23',
     }).format(new Date(iso));
   const live = connected && !overview.stale;
+  const evaluatedNote = o ? t('command.evaluatedAt', { month: o.month, time: time(o.evaluatedAt).slice(0, 5) }) : '';
 
   return (
     <ConfigProvider theme={{ algorithm: theme.darkAlgorithm, token: { colorPrimary: '#3ea6ff' } }}>
@@ -435,7 +439,7 @@ export default function CommandPage() {
             </Panel>
             <Panel
               title={t('command.districtRanking')}
-              extra={<span className="cl-cmd-panel-extra">{o?.month}</span>}
+              extra={<span className="cl-cmd-panel-extra">{evaluatedNote}</span>}
               className="cl-cmd-grow"
               testId="command-district-ranking"
             >
@@ -443,7 +447,7 @@ export default function CommandPage() {
             </Panel>
             <Panel
               title={t('command.departmentRanking')}
-              extra={<span className="cl-cmd-panel-extra">{o?.month}</span>}
+              extra={<span className="cl-cmd-panel-extra">{evaluatedNote}</span>}
               className="cl-cmd-grow-lg"
               testId="command-department-ranking"
             >

@@ -49,6 +49,8 @@ export interface Overview {
   month: string;
   scope: { city: boolean; regionIds: number[] };
   lastEventId: number;
+  /** When the on-time rates and rankings were computed (the server keeps them up to a few minutes). */
+  evaluatedAt: string;
   counters: Counters;
   bySource: Array<{ source: string; n: number }>;
   byState: Array<{ state: string; n: number }>;

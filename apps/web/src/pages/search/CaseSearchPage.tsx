@@ -55,6 +55,9 @@ function classTree(nodes: ClassNode[], kindLabel: (k: string) => string): ClassO
   }));
 }
 
+/** The list's rows also carry the other side's reference (a work-order number), which `q` matches. */
+type ListedCase = CaseItem & { channel?: string | null; sourceRef?: string | null };
+
 type SortKey = 'number' | 'createdAt' | 'deadline' | 'state';
 
 const SORTERS: Record<SortKey, (a: CaseItem, b: CaseItem) => number> = {
@@ -243,23 +246,35 @@ export default function CaseSearchPage() {
     {
       key: 'district',
       title: t('caseSearch.colDistrict'),
-      width: 80,
+      width: 76,
       ellipsis: true,
       render: (_, c) => (c.districtId != null ? (districtName.get(c.districtId) ?? '—') : '—'),
     },
     {
       key: 'department',
       title: t('caseSearch.colDepartment'),
-      width: 130,
+      width: 120,
       ellipsis: true,
       render: (_, c) => (c.departmentId != null ? (departments.get(c.departmentId) ?? '—') : '—'),
     },
     {
       key: 'source',
       title: t('caseSearch.colSource'),
-      width: 110,
+      width: 130,
       ellipsis: true,
-      render: (_, c) => t(`sources.${c.source}`, { defaultValue: c.source }),
+      render: (_, c) => {
+        const { sourceRef } = c as ListedCase;
+        return (
+          <>
+            {t(`sources.${c.source}`, { defaultValue: c.source })}
+            {sourceRef && (
+              <span className="cl-search-ref" title={sourceRef} data-testid={`source-ref-${c.number}`}>
+                {sourceRef}
+              </span>
+            )}
+          </>
+        );
+      },
     },
     {
       key: 'createdAt',
