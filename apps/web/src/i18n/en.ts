@@ -242,6 +242,7 @@ const en: Resources = {
     done: 'Imported: {{created}} new cases, {{existing}} already there',
     invalidSummary: '{{invalid}} of {{total}} rows are invalid; nothing was imported. Fix them and check again',
     createdTitle: 'New cases ({{count}})',
+    more: '… and {{count}} more in the table below',
     total: 'Rows',
     valid: 'Valid',
     created: 'Created',
@@ -538,6 +539,8 @@ const en: Resources = {
     },
     legendOverdue: 'Overdue (red light)',
     legendUrgent: 'Urgent',
+    legendPatrol: 'Inspectors',
+    patrolCount: '{{count}} inspectors',
     legendHeat: "Today's reports",
   },
   errors: {
