@@ -242,7 +242,6 @@ const en: Resources = {
     done: 'Imported: {{created}} new cases, {{existing}} already there',
     invalidSummary: '{{invalid}} of {{total}} rows are invalid; nothing was imported. Fix them and check again',
     createdTitle: 'New cases ({{count}})',
-    more: '… and {{count}} more in the table below',
     total: 'Rows',
     valid: 'Valid',
     created: 'Created',
@@ -539,8 +538,6 @@ const en: Resources = {
     },
     legendOverdue: 'Overdue (red light)',
     legendUrgent: 'Urgent',
-    legendPatrol: 'Inspectors',
-    patrolCount: '{{count}} inspectors',
     legendHeat: "Today's reports",
   },
   errors: {

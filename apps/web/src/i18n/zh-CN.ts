@@ -240,7 +240,6 @@ const zhCN = {
     done: '导入完成：新建 {{created}} 件，已存在 {{existing}} 件',
     invalidSummary: '{{total}} 行中有 {{invalid}} 行有误，未导入任何数据；请改正后重新预检',
     createdTitle: '新建的案卷（{{count}} 件）',
-    more: '…另有 {{count}} 件，见下表',
     total: '总行数',
     valid: '可导入',
     created: '已新建',
@@ -537,8 +536,6 @@ const zhCN = {
     },
     legendOverdue: '超期（红灯）',
     legendUrgent: '紧急',
-    legendPatrol: '监督员位置',
-    patrolCount: '监督员 {{count}} 人',
     legendHeat: '今日上报热度',
   },
   errors: {

@@ -45,9 +45,6 @@ function isReport(x: unknown): x is ImportReport {
 
 const STATUS_COLORS: Record<ImportRow['status'], string> = { valid: 'green', created: 'blue', exists: 'default', error: 'red' };
 
-/** New case numbers listed above the report (each looks its case up); the report's pages hold the rest. */
-const CREATED_SHOWN = 100;
-
 /** Case ids by number, looked up once per page load (the report names cases by number). */
 const caseIds = new Map<string, Promise<number | null>>();
 
@@ -307,12 +304,9 @@ export default function ImportPage() {
         {createdNumbers.length > 0 && (
           <Card size="small" title={t('exchangeImport.createdTitle', { count: createdNumbers.length })} className="cl-import-card">
             <div className="cl-import-created" data-testid="import-created">
-              {createdNumbers.slice(0, CREATED_SHOWN).map((n) => (
+              {createdNumbers.map((n) => (
                 <CaseNumberLink key={n} number={n} />
               ))}
-              {createdNumbers.length > CREATED_SHOWN && (
-                <span className="cl-dim">{t('exchangeImport.more', { count: createdNumbers.length - CREATED_SHOWN })}</span>
-              )}
             </div>
           </Card>
         )}
