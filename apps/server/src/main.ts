@@ -75,7 +75,16 @@ async function serve(config: Config) {
   const app = await buildApp({ config, database });
   // Deadline lights (80 % yellow, 100 % red) for open cases, once a minute.
   const stopSweeper = startSweeper(app.ctx, 60_000, { onError: (err) => app.log.error({ err }, 'deadline sweep failed') });
+  // Photos no report took (anonymous after a day, staff after a week), once an hour.
+  const janitor = setInterval(() => {
+    app.ctx.services.media
+      .purgeUnattached()
+      .then((n) => n > 0 && app.log.info({ removed: n }, 'unattached photos removed'))
+      .catch((err) => app.log.error({ err }, 'photo clean-up failed'));
+  }, 3600_000);
+  janitor.unref();
   const close = async () => {
+    clearInterval(janitor);
     await stopSweeper();
     await app.close();
     await database.close();

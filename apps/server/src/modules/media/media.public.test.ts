@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import exifr from 'exifr';
+import { sql } from 'kysely';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
@@ -262,6 +263,39 @@ describe('media: anonymous uploads for public reports', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // Another address is not affected.
     expect((await upload(newIp(), await files(1))).statusCode).toBe(201);
+  });
+
+  it('removes photos no report took (anonymous after a day, staff after a week) with their files, and nothing else', async () => {
+    const ip = newIp();
+    const gone = (await upload(ip, await files(1))).json();
+    const kept = (await upload(newIp(), await files(1))).json();
+    const reported = (await upload(newIp(), await files(1))).json();
+    expect((await reportPublic(newIp(), { uploadToken: reported.uploadToken, photos: [reported.media[0].id] })).statusCode).toBe(201);
+    const m = multipart(await files(1));
+    const staff = await t.app.inject({
+      method: 'POST',
+      url: '/api/media',
+      headers: { cookie: cookie.inspector as string, ...m.headers },
+      payload: m.payload,
+    });
+    expect(staff.statusCode, staff.body).toBe(201);
+    const staffId = staff.json()[0].id as string;
+    const ids = [gone.media[0].id, kept.media[0].id, reported.media[0].id, staffId] as string[];
+    // Age them: the anonymous one and the reported one by two days, the staff one by two days too (under a week).
+    const age = (id: string, hours: number) =>
+      sql`UPDATE media SET created_at = created_at - make_interval(hours => ${hours}) WHERE id = ${id}`.execute(t.ctx.db);
+    await age(ids[0] as string, 48);
+    await age(ids[2] as string, 48);
+    await age(staffId, 48);
+    const before = listFiles(mediaRoot()).length;
+    expect(await t.ctx.services.media.purgeUnattached()).toBe(1);
+    expect((await rows(ids)).map((r) => r.id).sort()).toEqual([ids[1], ids[2], staffId].sort());
+    expect(listFiles(mediaRoot()).length).toBe(before - 3);
+    expect(listFiles(mediaRoot()).some((f) => f.includes(ids[0] as string))).toBe(false);
+    // A week on, the staff upload that joined nothing goes too; the reported photo stays.
+    await age(staffId, 24 * 6);
+    expect(await t.ctx.services.media.purgeUnattached()).toBe(1);
+    expect((await rows(ids)).map((r) => r.id).sort()).toEqual([ids[1], ids[2]].sort());
   });
 
   it('documents the upload route', async () => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { CoordSys } from '@cityloop/shared';
-import type { Insertable, Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import type { Context } from '../../context.ts';
 import type { DB, MediaExif, MediaTable } from '../../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, unprocessable } from '../../errors.ts';
@@ -100,6 +100,11 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const mediaNotFound = (id: string) => notFound('media_not_found', `图片 ${id} 不存在 / Media ${id} does not exist`);
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** An anonymous upload that no report took within this time is removed. */
+export const UNATTACHED_ANONYMOUS_MS = 24 * 3600_000;
+/** A staff or machine upload that no report or action took within this time is removed. */
+export const UNATTACHED_STAFF_MS = 7 * 24 * 3600_000;
 
 export class MediaService {
   readonly storage: MediaStorage;
@@ -379,6 +384,26 @@ export class MediaService {
         },
       );
     }
+  }
+
+  /**
+   * Removes photos that never joined a case: anonymous uploads (a citizen who gave up before
+   * reporting) after UNATTACHED_ANONYMOUS_MS, staff and machine uploads after UNATTACHED_STAFF_MS
+   * (a field app may hold an offline report for days). Rows go first, in one statement (a
+   * report attaching one at the same moment either wins or finds it gone); then the files.
+   * Returns how many were removed.
+   */
+  async purgeUnattached(now: Date = this.ctx.now()): Promise<number> {
+    const res = await sql<{ id: string }>`
+      DELETE FROM media WHERE case_id IS NULL AND (
+        (owner_upload_hash IS NOT NULL AND created_at < ${new Date(now.getTime() - UNATTACHED_ANONYMOUS_MS)})
+        OR (owner_upload_hash IS NULL AND created_at < ${new Date(now.getTime() - UNATTACHED_STAFF_MS)}))
+      RETURNING id`.execute(this.ctx.db);
+    for (const { id } of res.rows) {
+      // A file left behind is harmless (nothing points at it); the next pass does not see it again.
+      await Promise.allSettled((['original', 'thumb', 'public'] as const).map((r) => this.storage.delete(MediaService.keyOf(id, r))));
+    }
+    return res.rows.length;
   }
 
   /** Marks media public (served EXIF-stripped at /api/public/media/:id) or private again. */
