@@ -538,8 +538,6 @@ const en: Resources = {
     },
     legendOverdue: 'Overdue (red light)',
     legendUrgent: 'Urgent',
-    legendPatrol: 'Inspectors',
-    patrolCount: '{{count}} inspectors',
     legendHeat: "Today's reports",
   },
   errors: {

@@ -285,6 +285,7 @@ describe('Open311 GeoReport v2', () => {
     const closed = await list(`?service_code=event-${other}&status=closed`);
     expect(closed).toMatchObject([{ service_request_id: b, status: 'closed', status_notes: '已作废 (cancelled)' }]);
     expect(ids(await list(`?service_code=event-${other}&status=open,closed`)).sort()).toEqual([a, b].sort());
+    expect(ids(await list(`?service_code=event-${other}&status=open&status=closed`)).sort()).toEqual([a, b].sort());
 
     // Dates: the old case inside an explicit window; more than 90 days is refused.
     const from = new Date(Date.now() - 101 * 86_400_000).toISOString();

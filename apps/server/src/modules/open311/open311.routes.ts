@@ -40,15 +40,18 @@ const CreateBody = Strict({
   media_url: Type.Optional(Type.String({ maxLength: 500 })),
 });
 
+/** A list parameter: comma separated, or the parameter repeated (`status=open&status=closed`). */
+const ListParam = (maxLength: number, description: string) =>
+  Type.Optional(Type.Union([Type.String({ maxLength }), Type.Array(Type.String({ maxLength }), { maxItems: 1000 })], { description }));
+const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
+
 const ListQuery = Strict({
   ...Ignored,
-  service_request_id: Type.Optional(
-    Type.String({ maxLength: 20_000, description: 'case numbers, comma separated; overrides every other filter' }),
-  ),
-  service_code: Type.Optional(Type.String({ maxLength: 2000, description: 'one service code, or several comma separated' })),
+  service_request_id: ListParam(20_000, 'case numbers, comma separated; overrides every other filter'),
+  service_code: ListParam(2000, 'one service code, or several comma separated'),
   start_date: Type.Optional(Type.String({ maxLength: 40 })),
   end_date: Type.Optional(Type.String({ maxLength: 40 })),
-  status: Type.Optional(Type.String({ maxLength: 20, description: 'open, closed or open,closed' })),
+  status: ListParam(20, 'open, closed or open,closed'),
   updated_after: Type.Optional(Type.String({ maxLength: 40, description: 'extension: changed after this date-time' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'extension: page number, from 1' })),
   page_size: Type.Optional(
@@ -206,7 +209,16 @@ export async function open311Routes(app: App) {
           params: Strict({ format: FormatParam }),
           querystring: ListQuery,
         },
-        handler: async (req, reply) => send(reply, req.params.format, 'service_requests', await open311.list(req.query, originOf(req))),
+        handler: async (req, reply) => {
+          const q = req.query;
+          const query = {
+            ...q,
+            service_request_id: joined(q.service_request_id),
+            service_code: joined(q.service_code),
+            status: joined(q.status),
+          };
+          return send(reply, req.params.format, 'service_requests', await open311.list(query, originOf(req)));
+        },
       });
 
       scope.get('/requests/:service_request_id.:format', {
