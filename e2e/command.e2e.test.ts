@@ -196,6 +196,17 @@ describe.skipIf(!HAS_CHROMIUM)('command screen: live on the wall, through a serv
       await act('inspector', c.id, 'check_pass', { photos: [await u('inspector').photo(jpeg)] });
       await act('shiftlead', c.id, 'close', { archiveType: 'normal' });
     }
+    // The inspector's phone has sent a short track: a last position for the map.
+    const now = Date.now();
+    const track = await u('inspector').ok<{ stored: number }>('POST', '/api/patrol/positions', {
+      fixes: [0, 1, 2].map((k) => ({
+        at: new Date(now - (3 - k) * 60_000).toISOString(),
+        lng: (beat[0] as Place).lng + k * 0.0003,
+        lat: (beat[0] as Place).lat,
+        accuracy: 8,
+      })),
+    });
+    expect(track.stored).toBe(3);
     return { classes, spots: all };
   }
 
@@ -278,6 +289,7 @@ describe.skipIf(!HAS_CHROMIUM)('command screen: live on the wall, through a serv
     expect(Number(await page.getByTestId('counter-closedToday').getAttribute('data-value'))).toBe(3);
     expect(Number(await page.getByTestId('counter-open').getAttribute('data-value'))).toBe(36);
     await expect.poll(() => page.getByTestId('command-map').getAttribute('data-cases')).toBe('36');
+    await expect.poll(() => page.getByTestId('command-map').getAttribute('data-patrol')).toBe('1');
     // No console chrome on the wall: no side menu, no header of the console.
     expect(await page.locator('.cl-sider').count()).toBe(0);
     // Every panel fits the screen: nothing scrolls.

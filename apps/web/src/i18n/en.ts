@@ -538,6 +538,8 @@ const en: Resources = {
     },
     legendOverdue: 'Overdue (red light)',
     legendUrgent: 'Urgent',
+    legendPatrol: 'Inspectors',
+    patrolCount: '{{count}} inspectors',
     legendHeat: "Today's reports",
   },
   errors: {

@@ -536,6 +536,8 @@ const zhCN = {
     },
     legendOverdue: '超期（红灯）',
     legendUrgent: '紧急',
+    legendPatrol: '监督员位置',
+    patrolCount: '监督员 {{count}} 人',
     legendHeat: '今日上报热度',
   },
   errors: {

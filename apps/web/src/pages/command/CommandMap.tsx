@@ -11,9 +11,19 @@ maplibregl.setWorkerUrl(workerUrl);
 
 type GeoJSONData = Parameters<maplibregl.GeoJSONSource['setData']>[0];
 
+/** An inspector's last position (GET /api/patrol/last). */
+export interface PatrolPoint {
+  personId: number;
+  name: string;
+  at: string;
+  lng: number;
+  lat: number;
+}
+
 interface Props {
   cases: OpenCase[];
   heat: Array<{ gridId: number; n: number }>;
+  patrol: PatrolPoint[];
 }
 
 const EMPTY = { type: 'FeatureCollection', features: [] } as unknown as GeoJSONData;
@@ -34,6 +44,7 @@ function darkStyle(basemapUrl: string | null): maplibregl.StyleSpecification {
     streets: geojson(),
     grids: geojson(),
     cases: geojson(false),
+    patrol: geojson(false),
   };
   if (basemapUrl) {
     sources.basemap = { type: 'raster', tiles: [basemapUrl], tileSize: 256, maxzoom: 19 };
@@ -105,6 +116,25 @@ function darkStyle(basemapUrl: string | null): maplibregl.StyleSpecification {
       },
     },
   );
+  layers.push(
+    {
+      id: 'patrol-halo',
+      type: 'circle',
+      source: 'patrol',
+      paint: { 'circle-radius': 11, 'circle-color': '#2ee6e6', 'circle-opacity': ['case', ['get', 'fresh'], 0.25, 0.08] },
+    },
+    {
+      id: 'patrol-points',
+      type: 'circle',
+      source: 'patrol',
+      paint: {
+        'circle-radius': 5,
+        'circle-color': ['case', ['get', 'fresh'], '#2ee6e6', '#5b6b82'],
+        'circle-stroke-color': '#06101f',
+        'circle-stroke-width': 2,
+      },
+    },
+  );
   return { version: 8, name: 'cityloop-command', sources, layers };
 }
 
@@ -147,7 +177,22 @@ function casesFc(cases: OpenCase[]): GeoJSONData {
 }
 
 /** The big screen's map of the city with today's grid heat and the open cases, fitted to the city. */
-export default function CommandMap({ cases, heat }: Props) {
+/** A fix older than this is drawn grey: the inspector is off duty or out of coverage. */
+const PATROL_FRESH_MS = 15 * 60_000;
+
+function patrolFc(points: PatrolPoint[]): GeoJSONData {
+  const now = Date.now();
+  return {
+    type: 'FeatureCollection',
+    features: points.map((p) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [p.lng, p.lat] },
+      properties: { id: p.personId, name: p.name, fresh: now - Date.parse(p.at) < PATROL_FRESH_MS },
+    })),
+  } as unknown as GeoJSONData;
+}
+
+export default function CommandMap({ cases, heat, patrol }: Props) {
   const { settings, settingsLoaded } = useSession();
   const ref = useRef<HTMLDivElement>(null);
   const [map, setMap] = useState<maplibregl.Map | null>(null);
@@ -217,6 +262,11 @@ export default function CommandMap({ cases, heat }: Props) {
     map?.getSource<maplibregl.GeoJSONSource>('cases')?.setData(casesFc(cases));
     if (ref.current) ref.current.dataset.cases = String(cases.length);
   }, [map, cases]);
+
+  useEffect(() => {
+    map?.getSource<maplibregl.GeoJSONSource>('patrol')?.setData(patrolFc(patrol));
+    if (ref.current) ref.current.dataset.patrol = String(patrol.length);
+  }, [map, patrol]);
 
   useEffect(() => {
     if (!map || !gridsLoaded) return;

@@ -8,7 +8,7 @@ import { type Language, setLanguage } from '../../i18n/index.ts';
 import { useSession } from '../../session.tsx';
 import { useCaseEvents } from '../workbench/useCaseEvents.ts';
 import Chart, { type ChartOption } from './Chart.tsx';
-import CommandMap from './CommandMap.tsx';
+import CommandMap, { type PatrolPoint } from './CommandMap.tsx';
 import { type OpenCases, type Overview, type Ranked, STATE_GROUPS } from './commandTypes.ts';
 import { useLiveRead } from './useLiveRead.ts';
 
@@ -27,6 +27,10 @@ const GRADE_COLORS: Record<string, string> = {
  * midnight) and for the evaluation figures, which the server recomputes in the background.
  */
 const POLL_MS = 30_000;
+/** Inspectors' last positions are read this often. */
+const PATROL_POLL_MS = 15_000;
+/** The map's open cases are read this long after the figures. */
+const MAP_DELAY_MS = 200;
 
 function Panel({
   title,
@@ -168,12 +172,20 @@ export default function CommandPage() {
   const { settings } = useSession();
   const overview = useLiveRead<Overview>('/api/command/overview', 0);
   const cases = useLiveRead<OpenCases>('/api/command/cases', 1000);
+  // Inspectors' positions are not case events: read on a timer.
+  const patrol = useLiveRead<{ items: PatrolPoint[] }>('/api/patrol/last', 0);
+  const refreshPatrol = patrol.refresh;
+  useEffect(() => {
+    const id = window.setInterval(refreshPatrol, PATROL_POLL_MS);
+    return () => window.clearInterval(id);
+  }, [refreshPatrol]);
   const o = overview.data;
 
   const refreshAll = useRef(() => {});
   refreshAll.current = () => {
     overview.refresh();
-    cases.refresh();
+    // The figures first: on the embedded database both reads queue on one connection.
+    window.setTimeout(cases.refresh, MAP_DELAY_MS);
   };
   const connected = useCaseEvents(() => refreshAll.current());
   // After a (re)connection, events may have been missed: read everything again.
@@ -390,7 +402,7 @@ export default function CommandPage() {
           </div>
           <div className="cl-cmd-centre">
             <div className="cl-cmd-map">
-              <CommandMap cases={cases.data?.items ?? []} heat={o?.heat ?? []} />
+              <CommandMap cases={cases.data?.items ?? []} heat={o?.heat ?? []} patrol={patrol.data?.items ?? []} />
               <div className="cl-cmd-legend" data-testid="command-legend">
                 {STATE_GROUPS.map((g) => (
                   <span key={g.key}>
@@ -406,13 +418,18 @@ export default function CommandPage() {
                   <i className="cl-cmd-swatch urgent" />
                   {t('command.legendUrgent')}
                 </span>
+                <span>
+                  <i className="cl-cmd-swatch patrol" />
+                  {t('command.legendPatrol')}
+                </span>
                 <span className="cl-cmd-legend-heat">
                   <b />
                   {t('command.legendHeat')}
                 </span>
               </div>
               <div className="cl-cmd-map-count" data-testid="command-map-count">
-                {t('command.mapCount', { count: cases.data?.items.length ?? 0 })}
+                {t('command.mapCount', { count: cases.data?.items.length ?? 0 })} ·{' '}
+                {t('command.patrolCount', { count: patrol.data?.items.length ?? 0 })}
               </div>
             </div>
             <Panel title={t('command.ticker')} className="cl-cmd-ticker-panel" testId="command-ticker-panel">
