@@ -199,6 +199,8 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
 
     // Export Excel with the filters: exactly the rows the list counts, all 待立案 with the marker.
     await page.getByTestId('export-button').click();
+    await page.getByTestId('export-xlsx').waitFor();
+    await shot(page, 'cases-search-5-export-menu.png');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-xlsx').click()]);
     expect(download.suggestedFilename()).toMatch(/^cases-.*\.xlsx$/);
     const file = path.join(tmp, download.suggestedFilename());
@@ -343,6 +345,22 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
     expect(await page.getByTestId('import-run').isDisabled()).toBe(true);
     await shot(page, 'exchange-import-3-done.png');
 
+    // The same orders as an Excel file: the check finds them all filed already (a re-import is safe).
+    const xlsxFile = path.join(tmp, 'orders.xlsx');
+    const book = new ExcelJS.Workbook();
+    const ws = book.addWorksheet('工单');
+    ws.addRow(HEADERS);
+    for (const i of [0, 1, 2]) ws.addRow(good(i));
+    await book.xlsx.writeFile(xlsxFile);
+    await page.locator('[data-testid="exchange-import"] input[type=file]').setInputFiles(xlsxFile);
+    await expect.poll(() => page.getByTestId('import-file-name').textContent(), POLL).toBe('orders.xlsx');
+    await page.getByTestId('import-dry-run').click();
+    await page.getByTestId('import-clean').waitFor();
+    for (const row of [2, 3, 4]) expect(await page.getByTestId(`import-status-${row}`).getAttribute('data-status')).toBe('exists');
+    expect(await page.getByTestId('import-clean').textContent()).toContain('3 行此前已导入');
+    expect(await page.getByTestId('import-run').isDisabled()).toBe(true);
+    await shot(page, 'exchange-import-4-xlsx-existing.png');
+
     // Each work-order number finds its case in 案卷查询 (q matches the source reference).
     await page.getByTestId('menu-cases').click();
     await page.getByTestId('case-search').waitFor();
@@ -354,7 +372,7 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
       expect(await total(page)).toBe(1);
       expect(await page.getByTestId(`source-ref-${numbers[i]}`).textContent()).toBe(ref);
     }
-    await shot(page, 'cases-search-5-work-order.png');
+    await shot(page, 'cases-search-6-work-order.png');
 
     // A created number opens its case.
     await page.locator('.cl-search-table a[data-testid^="open-case-"]').first().click();
@@ -367,7 +385,7 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
     await page.getByTestId('lang-switch').getByText('English').click();
     await page.getByTestId('case-search').waitFor();
     await expect.poll(() => page.getByTestId('search-counts').textContent(), POLL).toContain(`${ACCEPTED} cases`);
-    await shot(page, 'cases-search-6-english.png');
+    await shot(page, 'cases-search-7-english.png');
     expect(errors).toEqual([]);
   });
 });

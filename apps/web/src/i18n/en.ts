@@ -239,9 +239,12 @@ const en: Resources = {
     run: 'Import',
     checkFirst: 'Check the file first; the import is offered when no row has errors.',
     clean: 'Check passed: all {{count}} rows can be imported (nothing written yet)',
+    cleanWithExisting:
+      'Check passed: {{count}} rows can be imported, {{existing}} were imported before and will be skipped (nothing written yet)',
     done: 'Imported: {{created}} new cases, {{existing}} already there',
     invalidSummary: '{{invalid}} of {{total}} rows are invalid; nothing was imported. Fix them and check again',
     createdTitle: 'New cases ({{count}})',
+    more: '… and {{count}} more in the table below',
     total: 'Rows',
     valid: 'Valid',
     created: 'Created',

@@ -45,6 +45,9 @@ function isReport(x: unknown): x is ImportReport {
 
 const STATUS_COLORS: Record<ImportRow['status'], string> = { valid: 'green', created: 'blue', exists: 'default', error: 'red' };
 
+/** New case numbers listed above the report (each looks its case up); the report's pages hold the rest. */
+const CREATED_SHOWN = 100;
+
 /** Case ids by number, looked up once per page load (the report names cases by number). */
 const caseIds = new Map<string, Promise<number | null>>();
 
@@ -134,7 +137,8 @@ export default function ImportPage() {
       const body = (await res.json().catch(() => null)) as unknown;
       if (res.ok && isReport(body)) {
         setReport(body);
-        setChecked(dryRun && body.invalid === 0 ? current : null);
+        // Offered only when the check found no errors and something new to file.
+        setChecked(dryRun && body.invalid === 0 && body.total > body.existing ? current : null);
         return;
       }
       const err = typeof body === 'object' && body !== null ? (body as { error?: string; message?: string; details?: unknown }) : null;
@@ -296,7 +300,9 @@ export default function ImportPage() {
             data-testid={report.dryRun ? 'import-clean' : 'import-done'}
             title={
               report.dryRun
-                ? t('exchangeImport.clean', { count: report.total })
+                ? report.existing > 0
+                  ? t('exchangeImport.cleanWithExisting', { count: report.total - report.existing, existing: report.existing })
+                  : t('exchangeImport.clean', { count: report.total })
                 : t('exchangeImport.done', { created: report.created, existing: report.existing })
             }
           />
@@ -304,9 +310,12 @@ export default function ImportPage() {
         {createdNumbers.length > 0 && (
           <Card size="small" title={t('exchangeImport.createdTitle', { count: createdNumbers.length })} className="cl-import-card">
             <div className="cl-import-created" data-testid="import-created">
-              {createdNumbers.map((n) => (
+              {createdNumbers.slice(0, CREATED_SHOWN).map((n) => (
                 <CaseNumberLink key={n} number={n} />
               ))}
+              {createdNumbers.length > CREATED_SHOWN && (
+                <span className="cl-dim">{t('exchangeImport.more', { count: createdNumbers.length - CREATED_SHOWN })}</span>
+              )}
             </div>
           </Card>
         )}
