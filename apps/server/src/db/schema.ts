@@ -397,6 +397,7 @@ export interface WebhookSubscriptionTable {
   secret: string;
   eventTypes: ColumnType<string[], string[] | undefined, string[]>;
   regionPrefix: string | null;
+  sources: ColumnType<string[], string[] | undefined, string[]>;
   departmentId: number | null;
   active: Generated<boolean>;
   timeoutMs: Generated<number>;

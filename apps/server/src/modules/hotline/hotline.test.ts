@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
+import { FAST, startReceiver, until } from '../webhooks/webhooks.fixtures.ts';
+import { verify } from '../webhooks/webhooks.signature.ts';
 
 /** 12345 hotline platform: work orders in by API key, idempotent; status, 催办 and additions. */
 describe('hotline: work orders from the 12345 platform', () => {
@@ -133,6 +135,41 @@ describe('hotline: work orders from the 12345 platform', () => {
     const late = await call('POST', '/api/hotline/orders/RX20261130011/updates', { type: 'urge', content: '再次催促' });
     expect(late.statusCode).toBe(409);
     expect(late.json().error).toBe('hotline_case_closed');
+  });
+
+  it("calls the hotline back on every step of its cases (a webhook limited to the hotline's source), signed, with the order number", async () => {
+    const rx = await startReceiver();
+    try {
+      Object.assign(t.ctx.services.webhooks.worker.options, FAST);
+      const sub = await t.app.inject({
+        method: 'POST',
+        url: '/api/webhooks',
+        headers: { cookie: cookie.admin as string },
+        payload: { name: '12345 状态回传', url: rx.url, sources: ['hotline'] },
+      });
+      expect(sub.statusCode, sub.body).toBe(201);
+      const { secret } = sub.json();
+      expect(sub.json().sources).toEqual(['hotline']);
+      const id = (await call('POST', '/api/hotline/orders', order('RX20261130020'))).json().caseId as number;
+      await act('acceptor', id, 'accept');
+      // A case from another source is not the hotline's business.
+      const other = await t.app.inject({
+        method: 'POST',
+        url: '/api/cases',
+        headers: { cookie: cookie.acceptor as string },
+        payload: { source: 'media', kind: 'event', classCode: eventClass, description: '媒体曝光：道路破损', location: point },
+      });
+      expect(other.statusCode, other.body).toBe(201);
+      await act('shiftlead', id, 'register');
+      await until(() => rx.got.filter((g) => g.json.case?.id === id).length === 3, 10_000, 'three callbacks');
+      const mine = rx.got.filter((g) => g.json.case?.id === id);
+      expect(mine.map((g) => g.json.type)).toEqual(['report', 'accept', 'register']);
+      expect(mine.every((g) => g.json.case?.sourceRef === 'RX20261130020' && g.json.case?.channel === '12345')).toBe(true);
+      expect(mine.every((g) => verify(secret, g.body, String(g.headers['x-cityloop-signature'])))).toBe(true);
+      expect(rx.got.some((g) => g.json.case?.id === other.json().id)).toBe(false);
+    } finally {
+      await rx.close();
+    }
   });
 
   it('keeps one hotline key to its own orders and refuses other callers', async () => {

@@ -13,6 +13,8 @@ export interface SubscriptionRow {
   url: string;
   eventTypes: string[];
   regionPrefix: string | null;
+  /** Case sources delivered (hotline, public, …); empty = every source. */
+  sources: string[];
   departmentId: number | null;
   active: boolean;
   timeoutMs: number;
@@ -81,6 +83,7 @@ const SUBSCRIPTION_COLUMNS = [
   'url',
   'eventTypes',
   'regionPrefix',
+  'sources',
   'departmentId',
   'active',
   'timeoutMs',
@@ -149,6 +152,7 @@ export class WebhooksRepository {
       secret: string;
       eventTypes: string[];
       regionPrefix: string | null;
+      sources: string[];
       departmentId: number | null;
       active: boolean;
       timeoutMs: number;
@@ -214,7 +218,7 @@ export class WebhooksRepository {
                    'case', jsonb_build_object(
                      'id', c.id, 'number', c.number, 'seq', e.seq, 'state', e.to_state, 'fromState', e.from_state,
                      'phase', e.phase, 'kind', c.kind, 'edition', c.edition, 'classCode', c.class_code,
-                     'source', c.source, 'urgent', c.urgent,
+                     'source', c.source, 'channel', c.channel, 'sourceRef', c.source_ref, 'urgent', c.urgent,
                      'regions', jsonb_build_object('district', rd.code, 'street', rs.code, 'community', rc.code, 'grid', rg.code),
                      'department', CASE WHEN dep.id IS NULL THEN NULL
                                         ELSE jsonb_build_object('id', dep.id, 'code', dep.code, 'name', dep.name) END,
@@ -231,6 +235,7 @@ export class WebhooksRepository {
           JOIN webhook_subscription s ON s.active
             AND (cardinality(s.event_types) = 0 OR e.action = ANY (s.event_types))
             AND (s.department_id IS NULL OR s.department_id = e.department_id)
+            AND (cardinality(s.sources) = 0 OR c.source = ANY (s.sources))
             AND (s.region_prefix IS NULL OR starts_with(rd.code, s.region_prefix) OR starts_with(rs.code, s.region_prefix)
                  OR starts_with(rc.code, s.region_prefix) OR starts_with(rg.code, s.region_prefix))
           ORDER BY e.id, s.id

@@ -1,3 +1,4 @@
+import { CASE_SOURCES } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { DateTime, IdParam, Nullable, OneOf, Strict } from '../../lib/schema.ts';
@@ -12,6 +13,7 @@ const Subscription = Type.Object({
   url: Type.String(),
   eventTypes: Type.Array(Type.String(), { description: 'phase-log actions delivered; empty = all' }),
   regionPrefix: Nullable(Type.String()),
+  sources: Type.Array(Type.String(), { description: 'case sources delivered; empty = all' }),
   departmentId: Nullable(Type.Integer()),
   active: Type.Boolean(),
   timeoutMs: Type.Integer(),
@@ -54,6 +56,10 @@ const Fields = {
     description: 'phase-log actions to deliver (report, dispatch, feedback, …); empty or absent = all',
   }),
   regionPrefix: Nullable(Type.String({ pattern: '^[0-9A-Za-z]{1,32}$', description: 'district/street/community/grid code prefix' })),
+  sources: Type.Array(OneOf(CASE_SOURCES), {
+    maxItems: CASE_SOURCES.length,
+    description: 'only cases of these sources (e.g. hotline for the 12345 status callback); empty or absent = all',
+  }),
   departmentId: Nullable(Type.Integer({ minimum: 1, description: 'only events whose phase-log row names this department' })),
   active: Type.Boolean(),
   timeoutMs: Type.Integer({ minimum: 100, maximum: 30_000, description: 'request timeout (default 5000)' }),
@@ -105,6 +111,7 @@ export async function webhooksRoutes(app: App) {
         secret: Type.Optional(Secret),
         eventTypes: Type.Optional(Fields.eventTypes),
         regionPrefix: Type.Optional(Fields.regionPrefix),
+        sources: Type.Optional(Fields.sources),
         departmentId: Type.Optional(Fields.departmentId),
         active: Type.Optional(Fields.active),
         timeoutMs: Type.Optional(Fields.timeoutMs),
@@ -127,6 +134,7 @@ export async function webhooksRoutes(app: App) {
         secret: Type.Optional(Secret),
         eventTypes: Type.Optional(Fields.eventTypes),
         regionPrefix: Type.Optional(Fields.regionPrefix),
+        sources: Type.Optional(Fields.sources),
         departmentId: Type.Optional(Fields.departmentId),
         active: Type.Optional(Fields.active),
         timeoutMs: Type.Optional(Fields.timeoutMs),

@@ -18,6 +18,7 @@ export interface SubscriptionInput {
   secret?: string;
   eventTypes?: string[];
   regionPrefix?: string | null;
+  sources?: string[];
   departmentId?: number | null;
   active?: boolean;
   timeoutMs?: number;
@@ -36,6 +37,7 @@ const audited = (s: SubscriptionRow) => ({
   url: s.url,
   eventTypes: s.eventTypes,
   regionPrefix: s.regionPrefix,
+  sources: s.sources,
   departmentId: s.departmentId,
   active: s.active,
   timeoutMs: s.timeoutMs,
@@ -83,6 +85,7 @@ export class WebhooksService {
           secret,
           eventTypes: [...new Set(input.eventTypes ?? [])],
           regionPrefix: input.regionPrefix ?? null,
+          sources: [...new Set(input.sources ?? [])],
           departmentId: input.departmentId ?? null,
           active: input.active ?? true,
           timeoutMs: input.timeoutMs ?? 5000,
@@ -103,6 +106,7 @@ export class WebhooksService {
     await this.check(input);
     const patch: Record<string, unknown> = { ...input };
     if (input.eventTypes) patch.eventTypes = [...new Set(input.eventTypes)];
+    if (input.sources) patch.sources = [...new Set(input.sources)];
     const row = await this.ctx.database.transaction(async (tx) => {
       const r = await this.repo.updateSubscription(id, patch, tx.db);
       if (!r) throw notFound('webhook_not_found', `订阅 ${id} 不存在 / Webhook subscription ${id} does not exist`);
