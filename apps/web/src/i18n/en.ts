@@ -460,6 +460,8 @@ const en: Resources = {
     nextAttempt: 'Next retry',
     eventTypes: 'Event types',
     eventTypesHelp: 'None selected: every event',
+    sources: 'Case sources',
+    sourcesHelp: 'Only cases of these sources (e.g. hotline for the 12345 status callback); none selected: all',
     regionPrefix: 'Region code prefix',
     regionPrefixHelp: 'Prefix of a district, street, community or grid code',
     department: 'Department',

@@ -457,6 +457,8 @@ const zhCN = {
     nextAttempt: '下次重试',
     eventTypes: '事件类型',
     eventTypesHelp: '不选则推送全部事件',
+    sources: '案卷来源',
+    sourcesHelp: '只推送这些来源的案卷（如 12345 热线状态回传只选“热线”）；不选则全部',
     regionPrefix: '区域编码前缀',
     regionPrefixHelp: '区、街道、社区或网格编码的前缀',
     department: '部门',

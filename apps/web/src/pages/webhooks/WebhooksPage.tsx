@@ -1,5 +1,5 @@
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
-import { CASE_ACTIONS } from '@cityloop/shared';
+import { CASE_ACTIONS, CASE_SOURCES } from '@cityloop/shared';
 import {
   App,
   Button,
@@ -30,6 +30,7 @@ interface Subscription {
   url: string;
   eventTypes: string[];
   regionPrefix: string | null;
+  sources: string[];
   departmentId: number | null;
   active: boolean;
   timeoutMs: number;
@@ -58,6 +59,7 @@ interface FormValues {
   name: string;
   url: string;
   eventTypes: string[];
+  sources: string[];
   regionPrefix?: string;
   departmentId?: number | null;
   timeoutMs: number;
@@ -123,7 +125,17 @@ export default function WebhooksPage() {
     setEditing(s);
     form.setFieldsValue(
       s === 'new'
-        ? { name: '', url: '', eventTypes: [], regionPrefix: '', departmentId: null, timeoutMs: 5000, maxAttempts: 10, active: true }
+        ? {
+            name: '',
+            url: '',
+            eventTypes: [],
+            sources: [],
+            regionPrefix: '',
+            departmentId: null,
+            timeoutMs: 5000,
+            maxAttempts: 10,
+            active: true,
+          }
         : { ...s, regionPrefix: s.regionPrefix ?? '' },
     );
   };
@@ -262,6 +274,11 @@ export default function WebhooksPage() {
                   ) : (
                     s.eventTypes.map((e) => <Tag key={e}>{t(`actions.${e}`, { defaultValue: e })}</Tag>)
                   )}
+                  {s.sources.map((x) => (
+                    <Tag key={x} color="gold">
+                      {t(`sources.${x}`, { defaultValue: x })}
+                    </Tag>
+                  ))}
                   {s.regionPrefix && <Tag color="blue">{t('webhooks.regionTag', { code: s.regionPrefix })}</Tag>}
                   {s.departmentId !== null && <Tag color="purple">{deptName(s.departmentId)}</Tag>}
                 </Space>
@@ -428,6 +445,13 @@ export default function WebhooksPage() {
               mode="multiple"
               allowClear
               options={CASE_ACTIONS.map((a) => ({ value: a, label: t(`actions.${a}`, { defaultValue: a }) }))}
+            />
+          </Form.Item>
+          <Form.Item name="sources" label={t('webhooks.sources')} extra={t('webhooks.sourcesHelp')}>
+            <Select
+              mode="multiple"
+              allowClear
+              options={CASE_SOURCES.map((x) => ({ value: x, label: t(`sources.${x}`, { defaultValue: x }) }))}
             />
           </Form.Item>
           <Space style={{ display: 'flex' }} align="start">
