@@ -3,6 +3,9 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   plugins: [react()],
+  // One React for the app and the libraries hoisted to the root node_modules (antd-mobile
+  // would otherwise pick up the root's older React and fail with "Invalid hook call").
+  resolve: { dedupe: ['react', 'react-dom'] },
   server: {
     port: 5173,
     proxy: {

@@ -1,5 +1,5 @@
 import { Spin } from 'antd';
-import { Suspense } from 'react';
+import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import AppLayout from './layout/AppLayout.tsx';
@@ -27,12 +27,23 @@ function RequireAuth({ children }: { children: React.ReactNode }) {
   return <>{children}</>;
 }
 
+/** The field app for phones (inspectors and handlers): its own login and frame, offline-capable. */
+const FieldApp = lazy(() => import('./pages/field/FieldApp.tsx'));
+
 function AppRoutes() {
   const { me } = useSession();
   const pages = visiblePages(me?.roles.map((r) => r.role) ?? []);
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route
+        path="/field/*"
+        element={
+          <Suspense fallback={<FullScreenSpin />}>
+            <FieldApp />
+          </Suspense>
+        }
+      />
       {pages
         .filter((p) => p.bare)
         .map((p) => (
