@@ -225,6 +225,7 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
     const compressed = Number(await photos.getAttribute('data-compressed'));
     expect(original).toBe(fs.statSync(photoPath).size);
     expect(compressed).toBeLessThan(original / 2);
+    await page.locator('.field-body').evaluate((el) => el.scrollTo(0, 0));
     await shot(page, 'report');
     const t0 = Date.now();
     await page.getByTestId('report-submit').click();
@@ -270,6 +271,30 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
     await page.evaluate("window.dispatchEvent(new Event('online'))");
     await page.waitForTimeout(1500);
     expect(await countCases(`离线上报 ${run}`)).toBe(2);
+
+    // 自处理: fixed on the spot, with a before and an after photo.
+    await page.getByTestId('tab-home').click();
+    await page.getByTestId('home-self').click();
+    await page.getByTestId('report-after-input').setInputFiles(photoPath);
+    await page.locator('[data-testid="report-after"][data-count="1"]').waitFor({ timeout: 20_000 });
+    const descSelf = `自处理 ${run} 已清理`;
+    await fillReport(page, descSelf);
+    await page.getByTestId('report-submit').click();
+    await page.getByTestId('field-home').waitFor({ timeout: 20_000 });
+    const self = await u('acceptor').ok<{ items: Array<CaseRow & { selfHandled: boolean }> }>(
+      'GET',
+      `/api/cases?queue=all&q=${encodeURIComponent(descSelf)}`,
+    );
+    expect(self.items.map((x) => [x.state, x.selfHandled])).toEqual([['self_review', true]]);
+
+    // 上班: the phone sends its position; the centre sees the inspector where the GPS says.
+    await page.getByTestId('duty-switch').click();
+    await page.locator('[data-testid="duty-state"][data-sent="1"]').waitFor({ timeout: 20_000 });
+    const last = await u('dispatcher').ok<{ items: Array<{ username: string; lng: number; lat: number }> }>('GET', '/api/patrol/last');
+    const mine = last.items.find((p) => p.username === 'inspector');
+    expect(mine && Math.abs(mine.lng - spot.lng) < 1e-5 && Math.abs(mine.lat - spot.lat) < 1e-5).toBe(true);
+    await shot(page, 'home-duty');
+    await page.getByTestId('duty-switch').click();
 
     // A 核实 task sent by the acceptor arrives live and is done on site.
     const v = await u('acceptor').ok<CaseRow>('POST', '/api/cases', {
