@@ -129,6 +129,14 @@ export async function prepare(dataDir: string, n: number): Promise<void> {
       FROM case_file c
       WHERE c.number LIKE 'B%' AND c.phase_deadline < now()
         AND c.state NOT IN ('closed', 'not_accepted', 'not_registered', 'cancelled', 'merged')`.execute(db);
+    // History is not news: the triggers that hand new log rows to outside systems (webhooks, linked
+    // platforms) stay off while it is written; those that keep derived data stay on.
+    const outbound = (
+      await sql<{ name: string }>`
+        SELECT tgname AS name FROM pg_trigger
+        WHERE tgrelid = 'case_event'::regclass AND NOT tgisinternal AND tgname ~ '(webhook|platform)'`.execute(db)
+    ).rows.map((r) => r.name);
+    for (const name of outbound) await sql`ALTER TABLE case_event DISABLE TRIGGER ${sql.id(name)}`.execute(db);
     // The log: the report, and for cases that reached disposal 立案, 派遣, 反馈 (late for a share) and 结案.
     await sql`
       INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_role, department_id, started_at, ended_at,
@@ -152,6 +160,7 @@ export async function prepare(dataDir: string, n: number): Promise<void> {
       SELECT c.id, 5, 'close', 'to_close', 'closed', 'close', 'shiftlead', c.department_id, c.closed_at - interval '10 minutes', c.closed_at,
         c.closed_at + interval '30 minutes', 'work', true
       FROM case_file c WHERE c.number LIKE 'B%' AND c.closed_at IS NOT NULL`.execute(db);
+    for (const name of outbound) await sql`ALTER TABLE case_event ENABLE TRIGGER ${sql.id(name)}`.execute(db);
     step('their logs');
     await sql`ANALYZE`.execute(db);
     step('ANALYZE');
