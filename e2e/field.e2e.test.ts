@@ -343,6 +343,27 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
     await handler.page.getByTestId('task-submit').click();
     await waitFor('fed back', async () => (await u('handler').ok<CaseRow>('GET', `/api/cases/${c.id}`)).state === 'feedback');
 
+    // Another one the department cannot handle: the handler asks for 回退 with a reason.
+    const r = await u('acceptor').ok<CaseRow>('POST', '/api/cases', {
+      kind: 'event',
+      classCode: eventClass,
+      description: `市民反映 ${run} 非本部门`,
+      location: spot,
+    });
+    await u('acceptor').act(r.id, 'accept');
+    await u('shiftlead').act(r.id, 'register');
+    await u('dispatcher').act(r.id, 'dispatch', { departmentId: handlerDept });
+    await handler.page.getByTestId(`task-${r.id}`).click();
+    await handler.page.getByTestId('do-return').click();
+    await handler.page.locator('[data-testid="task-remark"] textarea').fill('不属于本部门职责');
+    await handler.page.getByTestId('task-submit').click();
+    await waitFor(
+      'return requested',
+      async () =>
+        (await u('handler').ok<CaseRow & { pendingRequest: { type: string } | null }>('GET', `/api/cases/${r.id}`)).pendingRequest?.type ===
+        'return',
+    );
+
     // The acceptor sends it to check; the inspector passes it on site.
     await u('acceptor').act(c.id, 'send_check');
     await page.getByTestId(`task-${c.id}`).waitFor({ timeout: 20_000 });
@@ -386,7 +407,13 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
     await page.getByTestId('field-home').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="field-app"]').getAttribute('data-online')).toBe('0');
     await shot(page, 'offline-start');
+    // Back online the server is asked again: still the same person, no login screen.
     await context.setOffline(false);
+    await page.locator('[data-testid="field-app"][data-online="1"]').waitFor();
+    await page.waitForTimeout(1000);
+    await page.getByTestId('field-home').waitFor();
+    await page.reload();
+    await page.getByTestId('field-home').waitFor({ timeout: 30_000 });
     // The console's other pages are not the worker's.
     const consoleControlled = await page.evaluate<string | null>(
       "navigator.serviceWorker.getRegistration('/workbench').then((r) => (r ? r.scope : null))",

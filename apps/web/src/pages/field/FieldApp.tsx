@@ -3,11 +3,11 @@ import './i18n.ts';
 import './field.css';
 import { CameraOutlined, CloudUploadOutlined, HomeOutlined, UnorderedListOutlined } from '@ant-design/icons';
 import { Badge, Button, Form, Input, List, NavBar, NoticeBar, Switch, TabBar, Toast, unstableSetRender } from 'antd-mobile';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
-import { ApiError } from '../../api.ts';
+import { ApiError, api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
 import type { Me } from '../../types.ts';
 import { fmtTime } from '../cases/caseUtil.ts';
@@ -46,27 +46,63 @@ function useOnline(): boolean {
   return online;
 }
 
-/**
- * Who is logged in, for a phone that may be offline: the session's answer, or, when the app
- * opened without a network, the person last seen here (the session cookie still holds).
- */
-function useFieldMe(online: boolean): Me | null | undefined {
-  const { me } = useSession();
-  useEffect(() => {
-    try {
-      if (me) localStorage.setItem(ME_KEY, JSON.stringify(me));
-      else if (me === null && online) localStorage.removeItem(ME_KEY);
-    } catch {
-      // not kept: an offline start then asks to log in
-    }
-  }, [me, online]);
-  if (me || online) return me;
+function readKept(): Me | null {
   try {
     const raw = localStorage.getItem(ME_KEY);
-    return raw ? (JSON.parse(raw) as Me) : me;
+    return raw ? (JSON.parse(raw) as Me) : null;
   } catch {
-    return me;
+    return null;
   }
+}
+
+function writeKept(me: Me | null): void {
+  try {
+    if (me) localStorage.setItem(ME_KEY, JSON.stringify(me));
+    else localStorage.removeItem(ME_KEY);
+  } catch {
+    // not kept: an offline start then asks to log in
+  }
+}
+
+/**
+ * Who is logged in, for a phone that may be offline: the session's answer, or the person
+ * last seen here while the server cannot be asked (the session cookie still holds). Once
+ * online the server is asked again; only its 401 (or 退出登录) forgets the person.
+ */
+function useFieldMe(online: boolean): { me: Me | null | undefined; forget: () => void } {
+  const { me } = useSession();
+  const [kept, setKept] = useState<Me | null>(readKept);
+  useEffect(() => {
+    if (!me) return;
+    writeKept(me);
+    setKept(me);
+  }, [me]);
+  // The session's first check may have failed for want of a network: ask again when online.
+  useEffect(() => {
+    if (me !== null || !online || !kept) return;
+    let alive = true;
+    api
+      .get<Me>('/api/auth/me')
+      .then((m) => {
+        if (!alive) return;
+        writeKept(m);
+        setKept(m);
+      })
+      .catch((err: unknown) => {
+        if (alive && err instanceof ApiError && err.status === 401) {
+          writeKept(null);
+          setKept(null);
+        }
+      });
+    return () => {
+      alive = false;
+    };
+  }, [me, online, kept]);
+  const forget = useCallback(() => {
+    writeKept(null);
+    setKept(null);
+  }, []);
+  return { me: me ?? kept ?? me, forget };
 }
 
 function FieldLogin() {
@@ -108,10 +144,9 @@ function FieldLogin() {
 
 type Side = 'inspector' | 'handler';
 
-function Home({ me, side, online }: { me: Me; side: Side; online: boolean }) {
+function Home({ me, side, online, onLogout }: { me: Me; side: Side; online: boolean; onLogout: () => void }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
-  const { logout } = useSession();
   const { items, loaded } = useFieldTasks(side);
   const { pending } = useOutbox();
   const patrol = usePatrol();
@@ -168,7 +203,7 @@ function Home({ me, side, online }: { me: Me; side: Side; online: boolean }) {
             </span>
           </List.Item>
         )}
-        <List.Item onClick={() => void logout()} clickable>
+        <List.Item onClick={onLogout} clickable data-testid="home-logout">
           {t('field.home.logout')}
         </List.Item>
       </List>
@@ -187,10 +222,15 @@ const TITLES: Record<string, string> = {
 export default function FieldApp() {
   const { t } = useTranslation();
   const online = useOnline();
-  const me = useFieldMe(online);
+  const { me, forget } = useFieldMe(online);
   const location = useLocation();
   const navigate = useNavigate();
+  const { logout } = useSession();
   useEffect(() => installPwa(), []);
+  const handleLogout = () => {
+    forget();
+    void logout();
+  };
 
   if (me === undefined) return <div className="field-app field-center">…</div>;
   if (me === null) {
@@ -233,7 +273,7 @@ export default function FieldApp() {
       </NavBar>
       <div className="field-body">
         <Routes>
-          <Route index element={<Home me={me} side={side} online={online} />} />
+          <Route index element={<Home me={me} side={side} online={online} onLogout={handleLogout} />} />
           {side === 'inspector' && <Route path="report" element={<ReportPage key="report" />} />}
           {side === 'inspector' && <Route path="self" element={<ReportPage key="self" selfHandled />} />}
           {side === 'inspector' && <Route path="outbox" element={<OutboxPage online={online} />} />}
