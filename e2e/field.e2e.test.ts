@@ -293,6 +293,7 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
     const last = await u('dispatcher').ok<{ items: Array<{ username: string; lng: number; lat: number }> }>('GET', '/api/patrol/last');
     const mine = last.items.find((p) => p.username === 'inspector');
     expect(mine && Math.abs(mine.lng - spot.lng) < 1e-5 && Math.abs(mine.lat - spot.lat) < 1e-5).toBe(true);
+    await page.locator('.adm-toast-mask').waitFor({ state: 'detached', timeout: 10_000 });
     await shot(page, 'home-duty');
     await page.getByTestId('duty-switch').click();
 
@@ -406,6 +407,8 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
     await page.reload();
     await page.getByTestId('field-home').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="field-app"]').getAttribute('data-online')).toBe('0');
+    // The tasks last seen are shown with their count.
+    expect(await page.getByTestId('home-task-count').getAttribute('data-count')).toMatch(/^\d+$/);
     await shot(page, 'offline-start');
     // Back online the server is asked again: still the same person, no login screen.
     await context.setOffline(false);

@@ -22,18 +22,31 @@ const FIELD_STATES: Record<'inspector' | 'handler', string[]> = {
 
 /** My 待办 of one side (GET /api/cases?queue=todo), refreshed live on case events. */
 export function useFieldTasks(side: 'inspector' | 'handler'): { items: CaseItem[]; loaded: boolean; reload: () => Promise<void> } {
-  const [items, setItems] = useState<CaseItem[]>([]);
-  const [loaded, setLoaded] = useState(false);
+  const cacheKey = `cityloop.field.tasks.${side}`;
+  // The last list seen, so the phone shows its tasks (and their count) without a network.
+  const [items, setItems] = useState<CaseItem[]>(() => {
+    try {
+      return JSON.parse(localStorage.getItem(cacheKey) ?? '[]') as CaseItem[];
+    } catch {
+      return [];
+    }
+  });
+  const [loaded, setLoaded] = useState(() => localStorage.getItem(cacheKey) !== null);
   const reload = useCallback(async () => {
     try {
       const page = await api.get<Page<CaseItem> | CaseItem[]>('/api/cases', { queue: 'todo', limit: 100 });
-      const list = Array.isArray(page) ? page : page.items;
-      setItems(list.filter((c) => FIELD_STATES[side].includes(c.state)));
+      const list = (Array.isArray(page) ? page : page.items).filter((c) => FIELD_STATES[side].includes(c.state));
+      setItems(list);
       setLoaded(true);
+      try {
+        localStorage.setItem(cacheKey, JSON.stringify(list));
+      } catch {
+        // storage full: the list then needs the network
+      }
     } catch {
       // offline: keep the last list
     }
-  }, [side]);
+  }, [side, cacheKey]);
   const timer = useRef(0);
   useCaseEvents(() => {
     window.clearTimeout(timer.current);
