@@ -296,6 +296,41 @@ describe('evaluation: invariants over a generated log', () => {
     }
   });
 
+  it('the daily rollup kept by the log trigger counts what the log counts, and a rebuild gives the same rows', async () => {
+    const repo = t.ctx.services.evaluation.repo;
+    const norm = (xs: Array<{ key: number; kind: string; n: number; flagged: number }>, kinds?: string[]) =>
+      xs
+        .filter((x) => x.n > 0 && (!kinds || kinds.includes(x.kind)))
+        .map((x) => `${Number(x.key)} ${x.kind} ${x.n} ${x.flagged}`)
+        .sort();
+    // The kinds each object's indicators are made of (the log path counts every kind).
+    const DEPARTMENT_KINDS = ['disposed', 'overdueUndisposed', 'rework', 'postponed', 'suspended', 'returned', 'closed', 'overdueOpen'];
+    const REGION_KINDS = ['reportVerified', 'registered', 'closed', 'overdueOpen'];
+    expect(await repo.rollupZone()).toBe((await t.ctx.services.settings.get()).timeZone);
+    for (const [from, to] of PERIODS) {
+      const p = await t.ctx.services.evaluation.period({ from, to });
+      const label = `${from}..${to}`;
+      expect(norm(await repo.departmentCounts(p)), label).toEqual(norm(await repo.departmentCountsFromLog(p), DEPARTMENT_KINDS));
+      for (const level of ['grid', 'community', 'street', 'district'] as const) {
+        expect(norm(await repo.regionCounts(p, level)), `${label} ${level}`).toEqual(
+          norm(await repo.regionCountsFromLog(p, level), REGION_KINDS),
+        );
+      }
+    }
+    const rows = async () =>
+      (
+        await sql<{ r: string }>`
+          SELECT concat_ws(' ', 'd', day, department_id, kind, n, flagged) AS r FROM evaluation_department_day
+          UNION ALL
+          SELECT concat_ws(' ', 'r', day, grid_id, community_id, street_id, district_id, kind, n, flagged) FROM evaluation_region_day
+          ORDER BY 1`.execute(t.ctx.db)
+      ).rows.map((x) => x.r);
+    const kept = await rows();
+    expect(kept.length).toBeGreaterThan(0);
+    await sql`SELECT evaluation_day_rebuild()`.execute(t.ctx.db);
+    expect(await rows()).toEqual(kept);
+  });
+
   it('completed-attribution event counts add up over adjacent periods', async () => {
     const get = async (from: string, to: string) =>
       new Map(

@@ -41,6 +41,10 @@ export interface Period {
   /** The moment open cases are looked at: the period's end, or now if earlier. */
   asOf: Date;
   attribution: 'completed' | 'created';
+  /** The period as local days: `from` inclusive, `to` exclusive (YYYY-MM-DD). */
+  days: { from: string; to: string };
+  /** The city's time zone the days are local to. */
+  zone: string;
 }
 
 export const REGION_LEVELS = ['district', 'street', 'community', 'grid'] as const;
@@ -80,6 +84,31 @@ export interface FactRow {
   onTime: boolean | null;
 }
 
+/**
+ * Open at `asOf` with the disposal deadline passed (the deadline as the case holds it now: 挂账
+ * pauses added back, 延期 included); a case suspended now is paused, so never overdue. That is
+ * deadline < asOf ≤ closed_at (or not closed): `asOf` within the span indexed by
+ * case_file_overdue_span, whose predicate is repeated so the planner can use it.
+ */
+function overdueAt(asOf: Date, alias = 'c0'): RawBuilder<unknown> {
+  const c = (col: string) => sql.ref(`${alias}.${col}`);
+  return sql`${c('disposal_deadline')} IS NOT NULL AND (${c('closed_at')} IS NULL OR ${c('closed_at')} > ${c('disposal_deadline')})
+    AND tstzrange(${c('disposal_deadline')}, ${c('closed_at')}, '(]') @> ${asOf}::timestamptz
+    AND ${c('disposal_started_at')} < ${asOf} AND ${c('state')} <> 'suspended'`;
+}
+
+/**
+ * No feedback since the case's disposal clock started. A scalar subquery with LIMIT stays a
+ * per-case index probe (UNIQUE (case_id, seq)); as NOT EXISTS the planner may turn it into an
+ * anti-join hashing every feedback ever logged. The lower bound is written as a difference so
+ * that it cannot be an index bound: as `ended_at >= disposal_started_at` the planner ANDed a
+ * bitmap of case_event_phase over every disposal since then into each probe (15 ms a case).
+ */
+function undisposedAt(asOf: Date): RawBuilder<unknown> {
+  return sql`(SELECT 1 FROM case_event fb WHERE fb.case_id = c0.id AND fb.phase = 'dispose' AND fb.action = 'feedback'
+    AND fb.ended_at - c0.disposal_started_at >= interval '0' AND fb.ended_at < ${asOf} LIMIT 1) IS NULL`;
+}
+
 export class EvaluationRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -107,11 +136,7 @@ export class EvaluationRepository {
     const ev = (kind: FactKind, where: RawBuilder<unknown>, flag: RawBuilder<unknown> = sql`false`) => sql`
       SELECT ${kind}::text AS kind, e.case_id, e.id AS event_id, e.department_id, ${flag} AS flag
       FROM case_event e WHERE ${where} AND ${win}`;
-    // Open at asOf with the disposal deadline passed (the deadline as the case holds it now:
-    // 挂账 pauses added back, 延期 included). A case suspended now is paused, so never overdue.
-    const overdueOpen = sql`
-      c0.disposal_started_at < ${p.asOf} AND c0.disposal_deadline < ${p.asOf}
-      AND (c0.closed_at IS NULL OR c0.closed_at >= ${p.asOf}) AND c0.state <> 'suspended'`;
+    const overdueOpen = overdueAt(p.asOf);
     return sql`
       ${ev('disposed', sql`e.phase = 'dispose' AND e.action = 'feedback'`, sql`e.on_time IS NOT FALSE`)}
       UNION ALL ${ev('rework', sql`((e.phase = 'check' AND e.action = 'check_fail') OR (e.phase = 'close' AND e.action = 'close_reject'))`)}
@@ -136,11 +161,25 @@ export class EvaluationRepository {
       SELECT 'overdueOpen', c0.id, NULL::bigint, c0.department_id, false FROM case_file c0 WHERE ${overdueOpen}
       UNION ALL
       SELECT 'overdueUndisposed', c0.id, NULL::bigint, c0.department_id, false FROM case_file c0
-      WHERE ${overdueOpen} AND c0.department_id IS NOT NULL
-        -- A scalar subquery with LIMIT stays a per-case index probe (UNIQUE (case_id, seq)); as NOT
-        -- EXISTS the planner may turn it into an anti-join hashing every feedback ever logged.
-        AND (SELECT 1 FROM case_event fb WHERE fb.case_id = c0.id AND fb.phase = 'dispose' AND fb.action = 'feedback'
-             AND fb.ended_at >= c0.disposal_started_at AND fb.ended_at < ${p.asOf} LIMIT 1) IS NULL`;
+      WHERE ${overdueOpen} AND c0.department_id IS NOT NULL AND ${undisposedAt(p.asOf)}`;
+  }
+
+  /**
+   * The zone the daily rollup (evaluation_department_day, evaluation_region_day) counts days in,
+   * or null if there is none.
+   */
+  async rollupZone(): Promise<string | null> {
+    const r = await sql<{ zone: string }>`SELECT zone FROM evaluation_day_zone`.execute(this.db);
+    return r.rows[0]?.zone ?? null;
+  }
+
+  /**
+   * Whether the counts of a period can come from the daily rollup: completion attribution (its
+   * event facts are counted by the local day they were completed on) in the zone the rollup
+   * was built in. Otherwise the facts are counted from the log.
+   */
+  private async fromRollup(p: Period): Promise<boolean> {
+    return p.attribution === 'completed' && (await this.rollupZone()) === p.zone;
   }
 
   /** Creation attribution keeps the facts of cases created in the period. */
@@ -150,6 +189,30 @@ export class EvaluationRepository {
 
   /** Fact counts per department (facts with no department are left out). */
   async departmentCounts(p: Period, departmentId?: number): Promise<FactCount[]> {
+    if (await this.fromRollup(p)) {
+      const only = (col: string) => (departmentId === undefined ? sql`true` : sql`${sql.ref(col)} = ${departmentId}`);
+      // The period's days from the rollup; the overdue facts at asOf from the open cases (a
+      // probe of case_file_overdue_span each).
+      const r = await sql<FactCount>`
+        SELECT d.department_id AS key, d.kind, sum(d.n)::int AS n, sum(d.flagged)::int AS flagged
+        FROM evaluation_department_day d
+        WHERE d.day >= ${p.days.from}::date AND d.day < ${p.days.to}::date AND ${only('d.department_id')}
+        GROUP BY d.department_id, d.kind
+        UNION ALL
+        SELECT c0.department_id, 'overdueOpen', count(*)::int, 0 FROM case_file c0
+        WHERE ${overdueAt(p.asOf)} AND c0.department_id IS NOT NULL AND ${only('c0.department_id')}
+        GROUP BY c0.department_id
+        UNION ALL
+        SELECT c0.department_id, 'overdueUndisposed', count(*)::int, 0 FROM case_file c0
+        WHERE ${overdueAt(p.asOf)} AND c0.department_id IS NOT NULL AND ${only('c0.department_id')} AND ${undisposedAt(p.asOf)}
+        GROUP BY c0.department_id`.execute(this.db);
+      return r.rows;
+    }
+    return this.departmentCountsFromLog(p, departmentId);
+  }
+
+  /** departmentCounts counted from the log (any attribution). */
+  async departmentCountsFromLog(p: Period, departmentId?: number): Promise<FactCount[]> {
     const only = departmentId === undefined ? sql`true` : sql`f.department_id = ${departmentId}`;
     // Departments need the case row only to filter by creation time: joining every fact to
     // case_file would cost a scan of the whole table.
@@ -164,6 +227,26 @@ export class EvaluationRepository {
 
   /** Fact counts per region of one level, by the case's region. */
   async regionCounts(p: Period, level: RegionLevel): Promise<FactCount[]> {
+    if (await this.fromRollup(p)) {
+      const day = sql.ref(`d.${level}_id`);
+      const col = REGION_COLUMN[level];
+      // Only the kinds region indicators are made of: the rollup's, and overdueOpen.
+      const r = await sql<FactCount>`
+        SELECT ${day} AS key, d.kind, sum(d.n)::int AS n, sum(d.flagged)::int AS flagged
+        FROM evaluation_region_day d
+        WHERE d.day >= ${p.days.from}::date AND d.day < ${p.days.to}::date AND ${day} <> 0
+        GROUP BY ${day}, d.kind
+        UNION ALL
+        SELECT ${col}, 'overdueOpen', count(*)::int, 0 FROM case_file c
+        WHERE ${overdueAt(p.asOf, 'c')} AND ${col} IS NOT NULL
+        GROUP BY ${col}`.execute(this.db);
+      return r.rows;
+    }
+    return this.regionCountsFromLog(p, level);
+  }
+
+  /** regionCounts counted from the log (any attribution). */
+  async regionCountsFromLog(p: Period, level: RegionLevel): Promise<FactCount[]> {
     const col = REGION_COLUMN[level];
     const r = await sql<FactCount>`
       SELECT ${col} AS key, f.kind, count(*)::int AS n, count(*) FILTER (WHERE f.flag)::int AS flagged

@@ -159,7 +159,8 @@ export class EvaluationService {
     if (fromDay === null || toDay === null) {
       throw unprocessable('evaluation_period_invalid', `日期无效 / Not a date: ${fromDay === null ? q.from : q.to}`);
     }
-    const zone = new Zone((await this.ctx.services.settings.get()).timeZone);
+    const timeZone = (await this.ctx.services.settings.get()).timeZone;
+    const zone = new Zone(timeZone);
     const lo = new Date(zone.toUtc(fromDay * DAY_MS));
     const hi = new Date(zone.toUtc(toDay * DAY_MS));
     const now = this.ctx.now();
@@ -167,7 +168,7 @@ export class EvaluationService {
     // Completion attribution looks at open cases as they stood at the period's end; creation
     // attribution follows the period's cases up to now.
     const asOf = attribution === 'completed' && hi < now ? hi : now;
-    return { lo, hi, asOf, attribution };
+    return { lo, hi, asOf, attribution, days: { from: q.from, to: q.to }, zone: timeZone };
   }
 
   /** The configuration version to score with: the one asked for, or the latest. */
