@@ -9,6 +9,7 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
+import { DispatchRulesIcon } from './pages/admin/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
@@ -20,6 +21,7 @@ const WebhooksPage = lazy(() => import('./pages/webhooks/WebhooksPage.tsx'));
 const CommandPage = lazy(() => import('./pages/command/CommandPage.tsx'));
 const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
 const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
+const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -66,6 +68,14 @@ export const PAGES: PageRoute[] = [
     icon: <ImportOutlined />,
     element: <ImportPage />,
     roles: rolesWith('exchange.manage'),
+  },
+  {
+    key: 'dispatch-rules',
+    path: '/admin/dispatch-rules',
+    label: 'dispatchRules.nav',
+    icon: DispatchRulesIcon,
+    element: <DispatchRulesPage />,
+    roles: rolesWith('dispatch.rules'),
   },
   {
     key: 'case',
