@@ -7,17 +7,16 @@
  * (the same authenticated POST to a route that does nothing).
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../apps/server/src/app.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createContext } from '../apps/server/src/context.ts';
-import { type Database, openPGlite, openPostgres } from '../apps/server/src/db/database.ts';
+import type { Database } from '../apps/server/src/db/database.ts';
 import { migrate } from '../apps/server/src/db/migrate.ts';
 import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
+import { onThrowawayDatabase } from './_db.ts';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -121,44 +120,31 @@ const RAW_TABLE = `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, created_at 
 const RAW_INSERT = `INSERT INTO bench_raw (description, geom, payload) VALUES ($1, ST_SetSRID(ST_MakePoint($2, $3), 4326), $4)`;
 
 export default async function intake(): Promise<Record<string, number | string>> {
-  const url = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (url) {
-    const name = `cityloop_bench_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const database = await openPostgres(u.toString(), CONCURRENCY);
-    const raw = new pg.Pool({ connectionString: u.toString(), max: CONCURRENCY });
-    raw.on('error', (err) => console.error(`baseline pool: ${err.message}`));
-    try {
-      await database.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+  return onThrowawayDatabase(
+    'intake',
+    async (database, kind, url) => {
+      // The baseline table has a geometry column: PostGIS comes with the migrations.
+      await migrate(database);
       await database.exec(RAW_TABLE);
+      if (kind === 'postgres') {
+        const raw = new pg.Pool({ connectionString: url as string, max: CONCURRENCY });
+        raw.on('error', (err) => console.error(`baseline pool: ${err.message}`));
+        try {
+          const out = await run(database, async (i) => {
+            await raw.query(RAW_INSERT, [`row ${i}`, 111.3 + i * 1e-6, 30.7, JSON.stringify({ i })]);
+          });
+          return { database: kind, ...out };
+        } finally {
+          await raw.end();
+        }
+      }
       const out = await run(database, async (i) => {
-        await raw.query(RAW_INSERT, [`row ${i}`, 111.3 + i * 1e-6, 30.7, JSON.stringify({ i })]);
+        await sql`INSERT INTO bench_raw (description, geom, payload) VALUES (${`row ${i}`}, ST_SetSRID(ST_MakePoint(${111.3 + i * 1e-6}, 30.7), 4326), ${JSON.stringify({ i })}::jsonb)`.execute(
+          database.db,
+        );
       });
-      return { database: 'postgres', ...out };
-    } finally {
-      await raw.end();
-      await database.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end();
-    }
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-bench-intake-'));
-  const database = await openPGlite(dir);
-  try {
-    await migrate(database);
-    await database.exec(RAW_TABLE);
-    const out = await run(database, async (i) => {
-      await sql`INSERT INTO bench_raw (description, geom, payload) VALUES (${`row ${i}`}, ST_SetSRID(ST_MakePoint(${111.3 + i * 1e-6}, 30.7), 4326), ${JSON.stringify({ i })}::jsonb)`.execute(
-        database.db,
-      );
-    });
-    return { database: 'pglite', ...out };
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+      return { database: kind, ...out };
+    },
+    { pool: CONCURRENCY },
+  );
 }

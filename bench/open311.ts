@@ -1,28 +1,13 @@
-/**
- * Open311 reads: latency (p50/p99) of GET /open311/v2/requests.json over real HTTP with
- * BENCH_CASES cases (100,000) in the database, on PostgreSQL when DATABASE_URL or
- * TEST_DATABASE_URL is set (a throwaway database, dropped afterwards), else on PGlite.
- * The cases are written by one INSERT … SELECT FROM generate_series (not through the
- * intake), spread over 180 days, so the default 90-day window holds about half of them.
- * Three queries: the default (newest 1000 of 90 days), one service with status=open, and
- * page 10 (rows 9001-10000). Baselines in the same run: the bare SQL select of the same
- * 1000 rows (what a hand-written endpoint could not avoid), and the HTTP floor (a trivial
- * public endpoint, /api/health); query_p50_ms is the endpoint's own SQL for the default list,
- * so the rest of default_p50_ms is rendering and HTTP.
- */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { buildApp } from '../apps/server/src/app.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createContext } from '../apps/server/src/context.ts';
-import { type Database, openPGlite, openPostgres } from '../apps/server/src/db/database.ts';
+import type { Database } from '../apps/server/src/db/database.ts';
 import { migrate } from '../apps/server/src/db/migrate.ts';
 import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
 import { Open311Repository } from '../apps/server/src/modules/open311/open311.repository.ts';
+import { onThrowawayDatabase } from './_db.ts';
 
 const CASES = Number(process.env.BENCH_CASES ?? 100_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 60);
@@ -152,30 +137,5 @@ async function run(database: Database): Promise<Record<string, number>> {
 }
 
 export default async function open311(): Promise<Record<string, number | string>> {
-  const url = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (url) {
-    const name = `cityloop_bench_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const database = await openPostgres(u.toString(), 4);
-    try {
-      await database.exec('CREATE EXTENSION IF NOT EXISTS postgis');
-      return { database: 'postgres', ...(await run(database)) };
-    } finally {
-      await database.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end();
-    }
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-bench-open311-'));
-  const database = await openPGlite(dir);
-  try {
-    return { database: 'pglite', ...(await run(database)) };
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return onThrowawayDatabase('open311', async (database, kind) => ({ database: kind, ...(await run(database)) }));
 }

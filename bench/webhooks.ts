@@ -11,18 +11,16 @@
  * TEST_DATABASE_URL is set (a throwaway database), else on PGlite.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { buildApp } from '../apps/server/src/app.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createContext } from '../apps/server/src/context.ts';
-import { type Database, openPGlite, openPostgres } from '../apps/server/src/db/database.ts';
+import type { Database } from '../apps/server/src/db/database.ts';
 import { migrate } from '../apps/server/src/db/migrate.ts';
 import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
+import { onThrowawayDatabase } from './_db.ts';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 2000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -217,30 +215,5 @@ async function run(database: Database): Promise<Record<string, number | string>>
 }
 
 export default async function webhooks(): Promise<Record<string, number | string>> {
-  const url = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (url) {
-    const name = `cityloop_bench_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const database = await openPostgres(u.toString(), 16);
-    try {
-      await database.exec('CREATE EXTENSION IF NOT EXISTS postgis');
-      return { database: 'postgres', ...(await run(database)) };
-    } finally {
-      await database.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end();
-    }
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-bench-webhooks-'));
-  const database = await openPGlite(dir);
-  try {
-    return { database: 'pglite', ...(await run(database)) };
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return onThrowawayDatabase('webhooks', async (database, kind) => ({ database: kind, ...(await run(database)) }), { pool: 16 });
 }
