@@ -410,7 +410,9 @@ describe('realtime: SSE, publish and the deadline sweep', () => {
     console.log(
       `sweep: ${r.checked} open cases checked, ${r.red} marked red in ${r.ms.toFixed(1)} ms (write tx ${r.writeMs.toFixed(1)} ms)`,
     );
-    expect(r.checked).toBeGreaterThanOrEqual(N);
+    // Cases already red are not read again; which ones turned red three hours on depends on the
+    // working hours the test runs in, so the count follows the first sweep's.
+    expect(r.checked).toBe(mid.checked - mid.red);
     expect(r.red).toBe(r.checked);
     const again = await sweepDeadlines(app.ctx, new Date(Date.now() + 400 * 86_400_000));
     console.log(`sweep (nothing to do): ${again.checked} checked in ${again.ms.toFixed(1)} ms`);
