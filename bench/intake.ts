@@ -7,16 +7,12 @@
  * (the same authenticated POST to a route that does nothing).
  */
 import crypto from 'node:crypto';
-import os from 'node:os';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../apps/server/src/app.ts';
-import { loadConfig } from '../apps/server/src/config.ts';
-import { createContext } from '../apps/server/src/context.ts';
 import type { Database } from '../apps/server/src/db/database.ts';
 import { migrate } from '../apps/server/src/db/migrate.ts';
-import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
-import { onThrowawayDatabase } from './_db.ts';
+import { demoCity, onThrowawayDatabase } from './_db.ts';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -41,25 +37,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 async function run(database: Database, rawInsert: (i: number) => Promise<void>): Promise<Record<string, number>> {
-  const config = loadConfig({ CITYLOOP_LOG_LEVEL: 'silent', CITYLOOP_DATA_DIR: os.tmpdir() });
-  await migrate(database);
-  const ctx = createContext(config, database);
-  await loadDemoCity(ctx, { scale: Number(process.env.BENCH_SCALE ?? 1), seed: 20261122 });
-  const key = await ctx.services.auth.createApiKey({ name: 'bench', role: 'machine', departmentId: null }, null);
-  const points = (
-    await sql<{ lng: number; lat: number }>`
-      SELECT ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat
-      FROM region WHERE level = 'grid' AND valid_to IS NULL`.execute(ctx.db)
-  ).rows;
-  const classes = (
-    await ctx.db
-      .selectFrom('taxonomyClass')
-      .select('code')
-      .where('edition', '=', 'CJT214-2007')
-      .where('kind', '=', 'event')
-      .where('level', '=', 'minor')
-      .execute()
-  ).map((r) => r.code);
+  const { config, key, points, classes } = await demoCity(database, Number(process.env.BENCH_SCALE ?? 1));
 
   const app = await buildApp({ config, database, logger: false });
   // The HTTP floor: the same authenticated POST to a route that does nothing.

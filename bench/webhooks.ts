@@ -11,16 +11,11 @@
  * TEST_DATABASE_URL is set (a throwaway database), else on PGlite.
  */
 import crypto from 'node:crypto';
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { buildApp } from '../apps/server/src/app.ts';
-import { loadConfig } from '../apps/server/src/config.ts';
-import { createContext } from '../apps/server/src/context.ts';
 import type { Database } from '../apps/server/src/db/database.ts';
-import { migrate } from '../apps/server/src/db/migrate.ts';
-import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
-import { onThrowawayDatabase } from './_db.ts';
+import { demoCity, onThrowawayDatabase } from './_db.ts';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 2000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -79,25 +74,7 @@ async function paced(n: number, rate: number, inflight: number, task: (i: number
 }
 
 async function run(database: Database): Promise<Record<string, number | string>> {
-  const config = loadConfig({ CITYLOOP_LOG_LEVEL: 'silent', CITYLOOP_DATA_DIR: os.tmpdir() });
-  await migrate(database);
-  const ctx = createContext(config, database);
-  await loadDemoCity(ctx, { scale: Number(process.env.BENCH_SCALE ?? 0.2), seed: 20261122 });
-  const key = await ctx.services.auth.createApiKey({ name: 'bench', role: 'machine', departmentId: null }, null);
-  const points = (
-    await sql<{ lng: number; lat: number }>`
-      SELECT ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat
-      FROM region WHERE level = 'grid' AND valid_to IS NULL`.execute(ctx.db)
-  ).rows;
-  const classes = (
-    await ctx.db
-      .selectFrom('taxonomyClass')
-      .select('code')
-      .where('edition', '=', 'CJT214-2007')
-      .where('kind', '=', 'event')
-      .where('level', '=', 'minor')
-      .execute()
-  ).map((r) => r.code);
+  const { config, ctx, key, points, classes } = await demoCity(database, Number(process.env.BENCH_SCALE ?? 0.2));
 
   // The receiver runs in its own thread (as a real one runs elsewhere), answers 200 at once and
   // reports each receipt's time, delivery id, type and case in batches.
