@@ -24,10 +24,32 @@ export class AuditService {
       .execute();
   }
 
-  async list(filter: { entity?: string; entityId?: string; limit: number; offset: number }) {
-    let q = this.ctx.db.selectFrom('auditLog').selectAll().orderBy('id', 'desc');
-    if (filter.entity) q = q.where('entity', '=', filter.entity);
-    if (filter.entityId) q = q.where('entityId', '=', filter.entityId);
+  /**
+   * Newest first, with the actor's name. `action` matches a prefix ("taxonomy." finds every
+   * taxonomy change); from/to bound `at` (from inclusive, to exclusive).
+   */
+  async list(filter: {
+    entity?: string;
+    entityId?: string;
+    actorId?: number;
+    action?: string;
+    from?: string;
+    to?: string;
+    limit: number;
+    offset: number;
+  }) {
+    let q = this.ctx.db
+      .selectFrom('auditLog as a')
+      .leftJoin('person as p', 'p.id', 'a.actorId')
+      .selectAll('a')
+      .select(['p.name as actorName', 'p.username as actorUsername'])
+      .orderBy('a.id', 'desc');
+    if (filter.entity) q = q.where('a.entity', '=', filter.entity);
+    if (filter.entityId) q = q.where('a.entityId', '=', filter.entityId);
+    if (filter.actorId) q = q.where('a.actorId', '=', filter.actorId);
+    if (filter.action) q = q.where('a.action', 'like', `${filter.action.replace(/[\\%_]/g, '\\$&')}%`);
+    if (filter.from) q = q.where('a.at', '>=', new Date(filter.from));
+    if (filter.to) q = q.where('a.at', '<', new Date(filter.to));
     return q.limit(filter.limit).offset(filter.offset).execute();
   }
 }

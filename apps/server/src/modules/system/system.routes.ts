@@ -80,10 +80,14 @@ export async function systemRoutes(app: App) {
     config: { access: 'audit.read' },
     schema: {
       tags: ['system'],
-      summary: 'Audit trail of administrative changes',
+      summary: "Audit trail of administrative changes, newest first, with the actor's name",
       querystring: Strict({
         entity: Type.Optional(Type.String({ maxLength: 64 })),
         entityId: Type.Optional(Type.String({ maxLength: 64 })),
+        actorId: Type.Optional(Type.Integer({ minimum: 1, description: 'who made the change' })),
+        action: Type.Optional(Type.String({ maxLength: 64, description: 'action, or its prefix (e.g. "taxonomy.")' })),
+        from: Type.Optional(Type.String({ format: 'date-time' })),
+        to: Type.Optional(Type.String({ format: 'date-time' })),
         limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
         offset: Type.Integer({ minimum: 0, default: 0 }),
       }),
