@@ -35,6 +35,7 @@ import { patrolRoutes } from './modules/patrol/patrol.routes.ts';
 import { platformRoutes } from './modules/platform/platform.routes.ts';
 import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { regionsRoutes } from './modules/regions/regions.routes.ts';
+import { statisticsRoutes } from './modules/statistics/statistics.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { taxonomyRoutes } from './modules/taxonomy/taxonomy.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
@@ -173,6 +174,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   await app.register(mediaRoutes);
   await app.register(realtimeRoutes);
   await app.register(evaluationRoutes);
+  await app.register(statisticsRoutes);
   await app.register(exchangeRoutes);
   await app.register(hotlineRoutes);
   await app.register(platformRoutes);

@@ -18,6 +18,7 @@ import { PatrolService } from './modules/patrol/patrol.service.ts';
 import { PlatformService } from './modules/platform/platform.service.ts';
 import { RealtimeService } from './modules/realtime/realtime.service.ts';
 import { RegionsService } from './modules/regions/regions.service.ts';
+import { StatisticsService } from './modules/statistics/statistics.service.ts';
 import { AuditService } from './modules/system/audit.service.ts';
 import { SettingsService } from './modules/system/settings.service.ts';
 import { TaxonomyService } from './modules/taxonomy/taxonomy.service.ts';
@@ -49,6 +50,7 @@ export interface Services {
   media: MediaService;
   realtime: RealtimeService;
   evaluation: EvaluationService;
+  statistics: StatisticsService;
   exchange: ExchangeService;
   hotline: HotlineService;
   platform: PlatformService;
@@ -74,6 +76,7 @@ export function createContext(config: Config, database: Database, clock: () => D
     media: new MediaService(ctx),
     realtime: new RealtimeService(ctx),
     evaluation: new EvaluationService(ctx),
+    statistics: new StatisticsService(ctx),
     exchange: new ExchangeService(ctx),
     hotline: new HotlineService(ctx),
     platform: new PlatformService(ctx),
