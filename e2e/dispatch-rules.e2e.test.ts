@@ -96,7 +96,7 @@ describe.skipIf(!HAS_CHROMIUM)('dispatch rules: create, test, disable', () => {
     await login(page, 'admin', '/admin/dispatch-rules');
     await page.waitForURL((u) => u.pathname === '/admin/dispatch-rules', { timeout: 30_000 });
     await page.getByTestId('dispatch-rules-page').waitFor();
-    await page.getByTestId('menu-dispatch-rules').waitFor();
+    await page.getByTestId('menu-group-maintenance').waitFor();
     await page.getByTestId('dr-table').locator('tr[data-testid^="dr-row-"]').first().waitFor();
 
     // The data this scenario works on: an event class with a city-wide default rule, one

@@ -6,10 +6,11 @@ import {
   PhoneOutlined,
   ProfileOutlined,
   SearchOutlined,
+  SettingOutlined,
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { DispatchRulesIcon } from './pages/admin/nav.tsx';
+import { DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
@@ -22,6 +23,7 @@ const CommandPage = lazy(() => import('./pages/command/CommandPage.tsx'));
 const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
 const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
 const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx'));
+const OrgsPage = lazy(() => import('./pages/admin/OrgsPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -37,7 +39,14 @@ export interface PageRoute {
   hidden?: boolean;
   /** a full-screen page without the console's header and menu (the wall screen) */
   bare?: boolean;
+  /** the menu group the entry sits in (a submenu) */
+  group?: keyof typeof MENU_GROUPS;
 }
+
+/** Submenus of the side menu. */
+export const MENU_GROUPS = {
+  maintenance: { label: 'dispatchRules.section', icon: <SettingOutlined /> },
+};
 
 export const PAGES: PageRoute[] = [
   { key: 'workbench', path: '/workbench', label: 'nav.workbench', icon: <ProfileOutlined />, element: <WorkbenchPage /> },
@@ -76,6 +85,16 @@ export const PAGES: PageRoute[] = [
     icon: DispatchRulesIcon,
     element: <DispatchRulesPage />,
     roles: rolesWith('dispatch.rules'),
+    group: 'maintenance',
+  },
+  {
+    key: 'orgs',
+    path: '/admin/orgs',
+    label: 'maint.orgs.nav',
+    icon: OrgsIcon,
+    element: <OrgsPage />,
+    roles: ['admin'],
+    group: 'maintenance',
   },
   {
     key: 'case',

@@ -4,10 +4,38 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { type Language, setLanguage } from '../i18n/index.ts';
-import { visiblePages } from '../routes.tsx';
+import { MENU_GROUPS, type PageRoute, visiblePages } from '../routes.tsx';
 import { useSession } from '../session.tsx';
 
 const { Header, Sider, Content } = Layout;
+
+/** The menu: pages in order; the pages of a group become one submenu where the group's first page stands. */
+function menuItems(pages: PageRoute[], t: (key: string) => string): NonNullable<MenuProps['items']> {
+  const items: NonNullable<MenuProps['items']> = [];
+  const groups = new Map<string, Array<{ key: string; icon: React.ReactNode; label: string }>>();
+  for (const p of pages.filter((x) => !x.hidden)) {
+    const item = { key: p.key, icon: p.icon, label: t(p.label), 'data-testid': `menu-${p.key}` };
+    if (!p.group) {
+      items.push(item);
+      continue;
+    }
+    let children = groups.get(p.group);
+    if (!children) {
+      children = [];
+      groups.set(p.group, children);
+      const group = MENU_GROUPS[p.group];
+      items.push({
+        key: `group-${p.group}`,
+        icon: group.icon,
+        label: t(group.label),
+        children,
+        'data-testid': `menu-group-${p.group}`,
+      } as never);
+    }
+    children.push(item);
+  }
+  return items;
+}
 
 export default function AppLayout() {
   const { t, i18n } = useTranslation();
@@ -20,10 +48,11 @@ export default function AppLayout() {
   const roles = me?.roles.map((r) => r.role) ?? [];
   const pages = visiblePages(roles);
   const selected = pages.find((p) => !p.hidden && location.pathname.startsWith(p.path))?.key;
+  const selectedGroup = pages.find((p) => p.key === selected)?.group;
 
   const items: MenuProps['items'] = useMemo(
     () => [
-      ...pages.filter((p) => !p.hidden).map((p) => ({ key: p.key, icon: p.icon, label: t(p.label), 'data-testid': `menu-${p.key}` })),
+      ...menuItems(pages, t),
       { type: 'divider' as const },
       {
         key: 'api-docs',
@@ -108,7 +137,14 @@ export default function AppLayout() {
           onCollapse={setCollapsed}
           collapsedWidth={56}
         >
-          <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} onClick={onMenu} style={{ borderInlineEnd: 0 }} />
+          <Menu
+            mode="inline"
+            selectedKeys={selected ? [selected] : []}
+            defaultOpenKeys={selectedGroup && !collapsed ? [`group-${selectedGroup}`] : []}
+            items={items}
+            onClick={onMenu}
+            style={{ borderInlineEnd: 0 }}
+          />
         </Sider>
         <Content className="cl-content">
           <Outlet />
