@@ -1,15 +1,10 @@
-import { ArrowDownOutlined, ArrowUpOutlined, BarChartOutlined, FileTextOutlined, MinusOutlined, TrophyOutlined } from '@ant-design/icons';
+import { ArrowDownOutlined, ArrowUpOutlined, MinusOutlined } from '@ant-design/icons';
 import { DatePicker, Segmented, Tag } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api.ts';
 import { currentLanguage } from '../../i18n/index.ts';
 import { todayIn } from '../search/caseQuery.ts';
-
-/** Menu icons (kept apart from the pages, which load lazily). */
-export const RankingsIcon = <TrophyOutlined />;
-export const StatisticsIcon = <BarChartOutlined />;
-export const BulletinIcon = <FileTextOutlined />;
 
 /** A period as local days: `from` inclusive, `to` exclusive (YYYY-MM-DD), as the evaluation API takes it. */
 export interface Days {
