@@ -10,7 +10,7 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import { ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
@@ -24,6 +24,7 @@ const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
 const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
 const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx'));
 const OrgsPage = lazy(() => import('./pages/admin/OrgsPage.tsx'));
+const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -93,6 +94,15 @@ export const PAGES: PageRoute[] = [
     label: 'maint.orgs.nav',
     icon: OrgsIcon,
     element: <OrgsPage />,
+    roles: ['admin'],
+    group: 'maintenance',
+  },
+  {
+    key: 'classes',
+    path: '/admin/classes',
+    label: 'maint.classes.nav',
+    icon: ClassesIcon,
+    element: <ClassesPage />,
     roles: ['admin'],
     group: 'maintenance',
   },
