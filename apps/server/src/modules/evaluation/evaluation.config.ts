@@ -21,6 +21,7 @@ export const DEPARTMENT_INDICATORS = [
   'closed', // 结案数
   'dueClose', // 应结案数
   'closeRate', // 结案率
+  'overdueMultiple', // 超期处置倍数: Σ elapsed / limit over the late disposals
 ] as const;
 export type DepartmentIndicator = (typeof DEPARTMENT_INDICATORS)[number];
 
@@ -36,8 +37,63 @@ export const REGION_INDICATORS = [
 ] as const;
 export type RegionIndicator = (typeof REGION_INDICATORS)[number];
 
-export type Indicator = DepartmentIndicator | RegionIndicator;
-export type ObjectType = 'department' | 'region';
+/** Positions (岗位): the roles evaluated person by person. */
+export const POSITION_ROLES = ['inspector', 'acceptor', 'shiftlead', 'dispatcher'] as const;
+export type PositionRole = (typeof POSITION_ROLES)[number];
+
+export const POSITION_INDICATORS = {
+  // 监督员
+  inspector: [
+    'reported', // 上报数 (not self-handled)
+    'validReported', // 有效上报数: reports that led to 立案
+    'validReportRate', // 有效上报率
+    'verifyDue', // 应核实数
+    'verifiedOnTime', // 按时核实数
+    'onTimeVerifyRate', // 按时核实率
+    'checkDue', // 应核查数
+    'checkedOnTime', // 按时核查数
+    'onTimeCheckRate', // 按时核查率
+    'missed', // 漏报数
+    'beatRegistered', // 立案数 of the beat's grids (漏报率's denominator)
+    'missedRate', // 漏报率
+    'selfHandled', // 自处理数
+  ],
+  // 受理员
+  acceptor: [
+    'received', // 受理数
+    'receivedOnTime', // 按时受理数
+    'onTimeReceiveRate', // 按时受理率
+    'sentVerify', // 发核实数 (应发核实数)
+    'sentVerifyOnTime', // 按时发核实数
+    'sendVerifyOnTimeRate', // 核实按时派发率
+    'sentCheck', // 发核查数 (应发核查数)
+    'sentCheckOnTime', // 按时发核查数
+    'sendCheckOnTimeRate', // 核查按时派发率
+  ],
+  // 值班长
+  shiftlead: [
+    'registered', // 立案数
+    'registeredOnTime', // 按时立案数
+    'onTimeRegisterRate', // 按时立案率
+    'cancelled', // 作废数 (of the cases they registered)
+    'accurateRegisterRate', // 准确立案率 = (立案数 − 作废数) / 立案数
+    'closed', // 结案数
+    'closedOnTime', // 按时结案数
+    'onTimeCloseRate', // 按时结案率 = 按时结案数 / 结案数
+  ],
+  // 派遣员
+  dispatcher: [
+    'dispatched', // 派遣数
+    'dispatchedOnTime', // 按时派遣数
+    'onTimeDispatchRate', // 按时派遣率
+    'misdispatched', // 错误派遣数
+    'accurateDispatchRate', // 准确派遣率 = (派遣数 − 错误派遣数) / 派遣数
+  ],
+} as const satisfies Record<PositionRole, readonly string[]>;
+export type PositionIndicator<R extends PositionRole = PositionRole> = (typeof POSITION_INDICATORS)[R][number];
+
+export type Indicator = DepartmentIndicator | RegionIndicator | PositionIndicator;
+export type ObjectType = 'department' | 'region' | PositionRole;
 
 /** A count → score table: the first row whose `upTo` (inclusive) is ≥ the count gives the score. */
 export interface BucketTable {
@@ -57,7 +113,8 @@ export interface CompositeTerm {
 }
 
 export interface EvaluationConfig {
-  composites: Record<ObjectType, CompositeTerm[]>;
+  /** Per object type; a version without a position's terms (version 1) leaves that position unscored. */
+  composites: Record<'department' | 'region', CompositeTerm[]> & Partial<Record<PositionRole, CompositeTerm[]>>;
   buckets: Record<string, BucketTable>;
   /** Region class (一类/二类/三类) → bucket table for the region 立案数 term. */
   regionClassTables: Record<string, string>;
@@ -74,7 +131,19 @@ const ladder = (upTos: number[]): BucketTable => ({
   otherwise: 0,
 });
 
-/** STANDARDS.md defaults; the region weights use CityLoop's correction (按期结案率 40 %, sum 100 %). */
+/** A count where more is better, as inclusive upper bounds: ≤100 → 0, ≤300 → 40, …, ≥2001 → 100. */
+const RISING: BucketTable = {
+  rows: [
+    { upTo: 100, score: 0 },
+    { upTo: 300, score: 40 },
+    { upTo: 500, score: 60 },
+    { upTo: 1200, score: 75 },
+    { upTo: 2000, score: 90 },
+  ],
+  otherwise: 100,
+};
+
+/** STANDARDS.md defaults (version 2: version 1 plus the positions); the region weights use CityLoop's correction (按期结案率 40 %, sum 100 %). */
 export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
   composites: {
     department: [
@@ -90,6 +159,31 @@ export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
       { indicator: 'closeRate', direction: 'up', conversion: 'rate', weight: 30 },
       { indicator: 'onTimeCloseRate', direction: 'up', conversion: 'rate', weight: 40 },
     ],
+    // 监督员: 有效上报率 40 + (100 − 漏报率) 20 + 按时核实率 20 + 按时核查率 20 (漏报率 inverted: STANDARDS bug 3).
+    inspector: [
+      { indicator: 'validReportRate', direction: 'up', conversion: 'rate', weight: 40 },
+      { indicator: 'missedRate', direction: 'down', conversion: 'rate', weight: 20 },
+      { indicator: 'onTimeVerifyRate', direction: 'up', conversion: 'rate', weight: 20 },
+      { indicator: 'onTimeCheckRate', direction: 'up', conversion: 'rate', weight: 20 },
+    ],
+    // 受理员: 受理数 (bucket) 25 + 核实按时派发率 40 + 核查按时派发率 35 (bug 4: each rate in its own slot).
+    acceptor: [
+      { indicator: 'received', direction: 'up', conversion: 'bucket', table: 'acceptorReceived', weight: 25 },
+      { indicator: 'sendVerifyOnTimeRate', direction: 'up', conversion: 'rate', weight: 40 },
+      { indicator: 'sendCheckOnTimeRate', direction: 'up', conversion: 'rate', weight: 35 },
+    ],
+    // 值班长: 按时立案率 25 + 准确立案率 40 + 按时结案率 35 (bug 5: 按时结案率 in its own slot).
+    shiftlead: [
+      { indicator: 'onTimeRegisterRate', direction: 'up', conversion: 'rate', weight: 25 },
+      { indicator: 'accurateRegisterRate', direction: 'up', conversion: 'rate', weight: 40 },
+      { indicator: 'onTimeCloseRate', direction: 'up', conversion: 'rate', weight: 35 },
+    ],
+    // 派遣员: 派遣数 (bucket, bug 6) 20 + 按时派遣率 40 + 准确派遣率 40.
+    dispatcher: [
+      { indicator: 'dispatched', direction: 'up', conversion: 'bucket', table: 'dispatcherDispatched', weight: 20 },
+      { indicator: 'onTimeDispatchRate', direction: 'up', conversion: 'rate', weight: 40 },
+      { indicator: 'accurateDispatchRate', direction: 'up', conversion: 'rate', weight: 40 },
+    ],
   },
   buckets: {
     // ≤50 → 100, ≤100 → 90, ≤200 → 75, ≤500 → 60, ≤1000 → 40, else 0.
@@ -98,6 +192,10 @@ export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
     regionClass1: ladder([0, 2, 4, 6, 8]),
     // 二类区域: 0 → 100, <4 → 90, <6 → 75, <8 → 60, <10 → 40, else 0.
     regionClass2: ladder([0, 3, 5, 7, 9]),
+    // 受理数 in a month (more is better): ≥2001 → 100, ≥1201 → 90, ≥501 → 75, ≥301 → 60, ≥101 → 40, else 0.
+    acceptorReceived: RISING,
+    // 派遣数 has no source table: it starts from the 受理数 table until calibrated.
+    dispatcherDispatched: RISING,
   },
   // 三类区域 has no source table: it starts from the 二类 table until calibrated.
   regionClassTables: { '1': 'regionClass1', '2': 'regionClass2', '3': 'regionClass2' },
@@ -140,7 +238,8 @@ export function composite(
   values: Partial<Record<Indicator, number | null>>,
   regionId?: number,
 ): Composite {
-  const terms: TermScore[] = config.composites[type].map((t) => {
+  const defined = config.composites[type] ?? [];
+  const terms: TermScore[] = defined.map((t) => {
     const value = values[t.indicator] ?? null;
     let score: number | null = null;
     if (value !== null) {
@@ -161,7 +260,7 @@ export function composite(
   const weights = applicable.reduce((s, t) => s + t.weight, 0);
   // An object none of whose rates applies (nothing due in the period) is not scored: its count
   // terms alone (a bucket gives 100 for 0 cases) would rank an idle object at the top.
-  const rated = config.composites[type].some((t, i) => t.conversion === 'rate' && terms[i]?.score !== null);
+  const rated = defined.some((t, i) => t.conversion === 'rate' && terms[i]?.score !== null);
   if (!rated || weights === 0) return { value: null, grade: null, color: null, terms };
   const value = applicable.reduce((s, t) => s + (t.score as number) * t.weight, 0) / weights;
   const grade = config.grades.find((g) => value >= g.min) ?? config.grades.at(-1) ?? null;

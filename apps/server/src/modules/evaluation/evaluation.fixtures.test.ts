@@ -425,7 +425,7 @@ describe('evaluation: hand-computed fixtures', () => {
 
   it('department indicators for October 2026, attributed by completion', async () => {
     const { body, A: a, B: b, C: c } = await departments('from=2026-10-01&to=2026-11-01');
-    expect(body).toMatchObject({ attribution: 'completed', configVersion: 1 });
+    expect(body).toMatchObject({ attribution: 'completed', configVersion: 2 });
     // Period bounds: local midnights; open cases are looked at as of the period's end.
     expect(body.start).toBe('2026-09-30T16:00:00.000Z');
     expect(body.end).toBe('2026-10-31T16:00:00.000Z');
@@ -451,6 +451,10 @@ describe('evaluation: hand-computed fixtures', () => {
       closed: 5,
       dueClose: 6,
       closeRate: 5 / 6,
+      // 超期处置倍数 over the two late feedbacks, in working minutes (08–12, 14–18):
+      // K2: clock 10-13 15:00, deadline 10-14 11:00 → limit 180 + 180 = 360; fed back 10-14 12:00 → 180 + 240 = 420: 7/6.
+      // K9: clock 10-27 09:00, deadline 13:00 → limit 180 (lunch not counted); fed back 16:00 → 180 + 120 = 300: 5/3.
+      overdueMultiple: expect.closeTo(7 / 6 + 5 / 3, 12),
     });
     // Composite A: 案件数 8 ≤ 50 → 100 × 10 % = 10; 结案率 83.33 × 30 % = 25; 按期处置率 62.5 × 30 % = 18.75;
     // (100 − 返工率 33.33) = 66.67 × 30 % = 20 → 10 + 25 + 18.75 + 20 = 73.75 → C (60 ≤ x < 75), yellow.
@@ -476,6 +480,9 @@ describe('evaluation: hand-computed fixtures', () => {
       closed: 2,
       dueClose: 3,
       closeRate: 2 / 3,
+      // K4: clock 10-19 09:50, deadline 10-22 15:20 (no pauses recorded on the row) → limit 130 + 240 + 480 + 480
+      // + 240 + 80 = 1650 working minutes; fed back 16:00 → 1690: 1690 / 1650.
+      overdueMultiple: expect.closeTo(1690 / 1650, 12),
     });
     // Composite B: 100 × 10 % + 66.67 × 30 % + 50 × 30 % + (100 − 0) × 30 % = 10 + 20 + 15 + 30 = 75 → B (75 ≤ x < 90).
     expect(b.composite).toMatchObject({ value: 75, grade: 'B', color: 'blue' });
@@ -505,6 +512,8 @@ describe('evaluation: hand-computed fixtures', () => {
     });
     // 案件数 1 ≤ 50 → 100 × 10 % = 10; 结案率 0; 按期处置率 0; (100 − 返工率 0) × 30 % = 30 → 40 → D.
     expect(b.composite).toMatchObject({ value: 40, grade: 'D' });
+    // K7: clock 09-28 09:50, deadline 15:20 → limit 130 + 80 = 210; fed back 09-29 10:00 → 130 + 240 + 120 = 490: 7/3.
+    expect(b.indicators.overdueMultiple).toBeCloseTo(7 / 3, 12);
     // A had nothing in September.
     expect(a.indicators).toMatchObject({ dueDisposal: 0, disposalRate: null, closeRate: null });
   });
@@ -662,7 +671,7 @@ describe('evaluation: hand-computed fixtures', () => {
         422,
         'evaluation_indicator_invalid',
       ],
-      ['/api/evaluation/explain?object=person:1&indicator=closed&from=2026-10-01&to=2026-11-01', 400, 'validation_failed'],
+      ['/api/evaluation/explain?object=case:1&indicator=closed&from=2026-10-01&to=2026-11-01', 400, 'validation_failed'],
       ['/api/evaluation/explain?object=department:99999999&indicator=closed&from=2026-10-01&to=2026-11-01', 404, 'department_not_found'],
     ];
     for (const [url, status, code] of cases) {
@@ -673,20 +682,26 @@ describe('evaluation: hand-computed fixtures', () => {
   });
 
   it('scores with the configuration version asked for, and records it', async () => {
-    // Version 2: the department 案件数 term weighs nothing; A = (25 + 18.75 + 20) / 0.9 = 70.83 → C.
-    const v1 = (await get('/api/evaluation/config')).json();
-    expect(v1).toEqual({ version: 1, config: DEFAULT_EVALUATION_CONFIG });
-    const config = structuredClone(v1.config);
+    // Version 2 (the migrations' latest) holds the defaults; version 1 is the same without the positions.
+    // Version 3: the department 案件数 term weighs nothing; A = (25 + 18.75 + 20) / 0.9 = 70.83 → C.
+    const v2 = (await get('/api/evaluation/config')).json();
+    expect(v2).toEqual({ version: 2, config: DEFAULT_EVALUATION_CONFIG });
+    const v1 = (await get('/api/evaluation/config?version=1')).json();
+    expect(v1.config.composites).toEqual({
+      department: DEFAULT_EVALUATION_CONFIG.composites.department,
+      region: DEFAULT_EVALUATION_CONFIG.composites.region,
+    });
+    const config = structuredClone(v2.config);
     config.composites.department[0].weight = 0;
     await t.ctx.db
       .insertInto('evaluationConfig')
-      .values({ version: 2, config: JSON.stringify(config), note: 'test' })
+      .values({ version: 3, config: JSON.stringify(config), note: 'test' })
       .execute();
     const latest = await departments('from=2026-10-01&to=2026-11-01');
-    expect(latest.body.configVersion).toBe(2);
+    expect(latest.body.configVersion).toBe(3);
     expect(latest.A.composite).toMatchObject({ value: 70.83, grade: 'C' });
-    const old = await departments('from=2026-10-01&to=2026-11-01&configVersion=1');
-    expect(old.body.configVersion).toBe(1);
+    const old = await departments('from=2026-10-01&to=2026-11-01&configVersion=2');
+    expect(old.body.configVersion).toBe(2);
     expect(old.A.composite.value).toBe(73.75);
   });
 });

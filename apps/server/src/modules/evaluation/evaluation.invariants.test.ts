@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, demoCaseFixtures, type TestApp, testDbKind } from '../../../test/helpers.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { photo } from '../media/media.fixtures.ts';
-import { DEPARTMENT_INDICATORS, REGION_INDICATORS } from './evaluation.config.ts';
+import { DEPARTMENT_INDICATORS, POSITION_INDICATORS, POSITION_ROLES, REGION_INDICATORS } from './evaluation.config.ts';
 
 /**
  * Invariants over a generated log: reports run through the case service on a controlled clock
@@ -176,7 +176,17 @@ describe('evaluation: invariants over a generated log', () => {
     ['2026-04-01', '2026-05-01'],
     ['2026-03-01', '2026-06-01'],
   ];
-  const RATES = new Set(['disposalRate', 'onTimeDisposalRate', 'reworkRate', 'closeRate', 'reportRate', 'onTimeCloseRate']);
+  const RATES = new Set([
+    'disposalRate',
+    'onTimeDisposalRate',
+    'reworkRate',
+    'closeRate',
+    'reportRate',
+    'onTimeCloseRate',
+    ...Object.values(POSITION_INDICATORS)
+      .flat()
+      .filter((k) => k.endsWith('Rate')),
+  ]);
   type Item = { indicators: Record<string, number | null>; composite: { value: number | null; grade: string | null } };
 
   function checkItem(x: Item, label: string) {
@@ -184,6 +194,9 @@ describe('evaluation: invariants over a generated log', () => {
       if (RATES.has(k)) {
         if (v !== null) expect(v, `${label} ${k}`).toBeGreaterThanOrEqual(0);
         if (v !== null) expect(v, `${label} ${k}`).toBeLessThanOrEqual(1);
+      } else if (k === 'overdueMultiple') {
+        // Σ elapsed / limit over late disposals: each is more than 1 (or exactly 1 at a zero limit).
+        expect(v, label).toBeGreaterThanOrEqual(x.indicators.disposedLate as number);
       } else expect(Number.isInteger(v), `${label} ${k}=${v}`).toBe(true);
     }
     const c = x.composite;
@@ -249,6 +262,72 @@ describe('evaluation: invariants over a generated log', () => {
             t.ctx.db,
           );
           expect(disposed, `${from}..${to}`).toBe(log.rows[0]?.n);
+        }
+      }
+    }
+  });
+
+  it('positions: 按时 ≤ total, rates in [0, 1] or N/A exactly at a zero denominator, totals match the log', async () => {
+    // [part, whole, rate] triples: the part is never above the whole; the rate is N/A exactly when the whole is 0.
+    const PAIRS: Record<string, Array<[string, string, string]>> = {
+      inspector: [
+        ['validReported', 'reported', 'validReportRate'],
+        ['verifiedOnTime', 'verifyDue', 'onTimeVerifyRate'],
+        ['checkedOnTime', 'checkDue', 'onTimeCheckRate'],
+        ['missed', 'beatRegistered', 'missedRate'],
+      ],
+      acceptor: [
+        ['receivedOnTime', 'received', 'onTimeReceiveRate'],
+        ['sentVerifyOnTime', 'sentVerify', 'sendVerifyOnTimeRate'],
+        ['sentCheckOnTime', 'sentCheck', 'sendCheckOnTimeRate'],
+      ],
+      shiftlead: [
+        ['registeredOnTime', 'registered', 'onTimeRegisterRate'],
+        ['cancelled', 'registered', 'accurateRegisterRate'],
+        ['closedOnTime', 'closed', 'onTimeCloseRate'],
+      ],
+      dispatcher: [
+        ['dispatchedOnTime', 'dispatched', 'onTimeDispatchRate'],
+        ['misdispatched', 'dispatched', 'accurateDispatchRate'],
+      ],
+    };
+    const ACTIONS: Record<string, [string, string]> = {
+      acceptor: ['sentCheck', 'send_check'],
+      shiftlead: ['closed', 'close'],
+      dispatcher: ['dispatched', 'dispatch'],
+    };
+    for (const attribution of ['completed', 'created'] as const) {
+      for (const [from, to] of PERIODS) {
+        for (const role of POSITION_ROLES) {
+          const res = await t.ctx.services.evaluation.positions(auth.leader as Auth, { from, to, attribution, role });
+          let total = 0;
+          for (const x of res.items) {
+            const v = x.indicators as Record<string, number | null>;
+            const label = `${attribution} ${from}..${to} ${role} ${x.person.id}`;
+            checkItem(x as Item, label);
+            expect(Object.keys(v).sort()).toEqual([...POSITION_INDICATORS[role]].sort());
+            for (const [part, whole, rate] of PAIRS[role] ?? []) {
+              expect(v[part] as number, `${label} ${part}`).toBeLessThanOrEqual(v[whole] as number);
+              expect(v[rate] === null, `${label} ${rate}`).toBe(v[whole] === 0);
+            }
+            const counted = ACTIONS[role];
+            if (counted) total += v[counted[0]] as number;
+          }
+          if (from === '2026-03-01' && attribution === 'completed') {
+            // The whole run: every position has work in it.
+            expect(
+              res.items.some((x) => x.composite.value !== null),
+              role,
+            ).toBe(true);
+          }
+          const counted = ACTIONS[role];
+          if (counted && attribution === 'completed') {
+            const p = await t.ctx.services.evaluation.period({ from, to });
+            const log = await sql<{ n: number }>`
+              SELECT count(*)::int AS n FROM case_event WHERE action = ${counted[1]} AND actor_role = ${role}
+                AND ended_at >= ${p.lo} AND ended_at < ${p.hi}`.execute(t.ctx.db);
+            expect(total, `${role} ${from}..${to}`).toBe(log.rows[0]?.n);
+          }
         }
       }
     }
@@ -368,6 +447,21 @@ describe('evaluation: invariants over a generated log', () => {
       for (const indicator of REGION_INDICATORS) {
         const e = await t.ctx.services.evaluation.explain(auth.leader as Auth, { from, to, object: `region:${g.region.id}`, indicator });
         expect(e.value, `${g.region.id} ${indicator}`).toBe(g.indicators[indicator]);
+      }
+    }
+    for (const role of POSITION_ROLES) {
+      const people = await t.ctx.services.evaluation.positions(auth.leader as Auth, { from, to, role });
+      for (const x of people.items.filter((y) => y.composite.value !== null)) {
+        for (const indicator of POSITION_INDICATORS[role]) {
+          const e = await t.ctx.services.evaluation.explain(auth.leader as Auth, {
+            from,
+            to,
+            object: `person:${x.person.id}`,
+            role,
+            indicator,
+          });
+          expect(e.value, `${role} ${x.person.id} ${indicator}`).toBe(x.indicators[indicator]);
+        }
       }
     }
   });

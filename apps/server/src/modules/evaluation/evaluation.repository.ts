@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../../db/schema.ts';
+import type { PositionRole } from './evaluation.config.ts';
 
 /**
  * The facts evaluation counts. Every indicator is a count of fact rows (or a ratio of two
@@ -47,6 +48,49 @@ export interface Period {
   zone: string;
 }
 
+/**
+ * The facts position indicators count, per person (岗位). Each names the log rows of the role's
+ * own actions (the actor and the role they acted in), except the beat's facts, counted for the
+ * inspector whose beat (责任网格) holds the case's grid.
+ *
+ * | kind              | one row per                                                             | flag                       |
+ * |-------------------|-------------------------------------------------------------------------|----------------------------|
+ * | reported          | `report` by an inspector, not self-handled                              | case registered by asOf    |
+ * | selfHandled       | `self_approve` (自处理 approved), for the inspector who reported it      |                            |
+ * | verified          | `verify` / `verify_reject` (核实 done)                                  | on time                    |
+ * | verifyOverdue     | 核实 task open at asOf past its deadline (done later, or still open: the beat's inspector) |   |
+ * | checked           | `check_pass` / `check_fail` (核查 done)                                 | on time                    |
+ * | checkOverdue      | 核查 task open at asOf past its deadline                                 |                            |
+ * | beatRegistered    | 立案 of a case in the inspector's beat                                  | 漏报: a public or hotline report |
+ * | received          | first handling of a report by an acceptor (accept, reject, send_verify, merge) | on time             |
+ * | sentVerify        | `send_verify` by an acceptor                                            | on time                    |
+ * | sentCheck         | `send_check` by an acceptor                                             | on time                    |
+ * | registeredBy      | `register` by a shift leader                                            | on time                    |
+ * | registerCancelled | the same rows, for cases 作废 (cancelled) after it by asOf              |                            |
+ * | closedBy          | `close` by a shift leader                                               | on time (the 结案 phase's own limit) |
+ * | dispatched        | `dispatch` by a dispatcher                                              | on time                    |
+ * | misdispatched     | the same rows, when a 回退 of that dispatch was approved by asOf and the case was not dispatched to the same department again | |
+ */
+export const POSITION_FACT_KINDS = [
+  'reported',
+  'selfHandled',
+  'verified',
+  'verifyOverdue',
+  'checked',
+  'checkOverdue',
+  'beatRegistered',
+  'received',
+  'sentVerify',
+  'sentCheck',
+  'registeredBy',
+  'registerCancelled',
+  'closedBy',
+  'dispatched',
+  'misdispatched',
+] as const;
+export type PositionFactKind = (typeof POSITION_FACT_KINDS)[number];
+export type AnyFactKind = FactKind | PositionFactKind;
+
 export const REGION_LEVELS = ['district', 'street', 'community', 'grid'] as const;
 export type RegionLevel = (typeof REGION_LEVELS)[number];
 const REGION_COLUMN: Record<RegionLevel, RawBuilder<unknown>> = {
@@ -56,16 +100,16 @@ const REGION_COLUMN: Record<RegionLevel, RawBuilder<unknown>> = {
   grid: sql.ref('c.grid_id'),
 };
 
-export interface FactCount {
+export interface FactCount<K extends string = FactKind> {
   key: number;
-  kind: FactKind;
+  kind: K;
   n: number;
   /** How many of them carry the flag (disposed: on time; closed: last disposal on time). */
   flagged: number;
 }
 
-export interface FactRow {
-  kind: FactKind;
+export interface FactRow<K extends string = FactKind> {
+  kind: K;
   caseId: number;
   caseNumber: string;
   flag: boolean;
@@ -109,8 +153,206 @@ function undisposedAt(asOf: Date): RawBuilder<unknown> {
     AND fb.ended_at - c0.disposal_started_at >= interval '0' AND fb.ended_at < ${asOf} LIMIT 1) IS NULL`;
 }
 
+/** The inspector whose beat holds the grid (a grid belongs to one beat; the lowest beat id if several). */
+const beatInspector = (grid: RawBuilder<unknown>) => sql`(SELECT b.inspector_id FROM beat_grid bg JOIN beat b ON b.id = bg.beat_id
+  WHERE bg.grid_id = ${grid} AND b.inspector_id IS NOT NULL ORDER BY b.id LIMIT 1)`;
+
 export class EvaluationRepository {
   constructor(private readonly db: Kysely<DB>) {}
+
+  /**
+   * The position fact rows of one role for a period (see POSITION_FACT_KINDS): kind, case,
+   * event (null for a task still open), the person they count for, and the flag.
+   */
+  private positionFacts(p: Period, role: PositionRole): RawBuilder<unknown> {
+    const win =
+      p.attribution === 'completed'
+        ? sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.hi}`
+        : sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.asOf}`;
+    const onTime = sql`e.on_time IS NOT FALSE`;
+    const ev = (
+      kind: PositionFactKind,
+      where: RawBuilder<unknown>,
+      flag: RawBuilder<unknown> = sql`false`,
+      person: RawBuilder<unknown> = sql`e.actor_id`,
+    ) => sql`
+      SELECT ${kind}::text AS kind, e.case_id, e.id AS event_id, ${person} AS person_id, ${flag} AS flag
+      FROM case_event e WHERE ${where} AND ${win}`;
+    // A task (核实, 核查) open at asOf past its deadline: done after asOf (its log row holds the
+    // deadline), or still waiting now (the case holds it), the latter counted for the beat's inspector.
+    const overdueTask = (kind: PositionFactKind, phase: string, actions: string[], state: string) => sql`
+      SELECT ${kind}::text, e.case_id, e.id, e.actor_id, false FROM case_event e
+      WHERE e.phase = ${phase} AND e.action IN (${sql.join(actions.map((a) => sql`${a}`))}) AND e.actor_role = 'inspector'
+        AND e.ended_at >= ${p.asOf} AND e.started_at < ${p.asOf} AND e.deadline_at < ${p.asOf}
+      UNION ALL
+      SELECT ${kind}::text, c0.id, NULL::bigint, ${beatInspector(sql.ref('c0.grid_id'))}, false FROM case_file c0
+      WHERE c0.state = ${state} AND c0.phase_started_at < ${p.asOf} AND c0.phase_deadline < ${p.asOf}`;
+    switch (role) {
+      case 'inspector':
+        return sql`
+          ${ev(
+            'reported',
+            sql`e.phase = 'report' AND e.action = 'report' AND e.actor_role = 'inspector' AND e.to_state <> 'self_review'`,
+            // 有效上报: the report led to 立案 (by asOf).
+            sql`EXISTS (SELECT 1 FROM case_event r WHERE r.case_id = e.case_id AND r.phase = 'register'
+              AND r.action IN ('register', 'auto_register') AND r.ended_at < ${p.asOf})`,
+          )}
+          UNION ALL ${ev(
+            'selfHandled',
+            sql`e.phase = 'close' AND e.action = 'self_approve'`,
+            sql`false`,
+            sql`(SELECT r.actor_id FROM case_event r WHERE r.case_id = e.case_id AND r.seq = 1 AND r.actor_role = 'inspector')`,
+          )}
+          UNION ALL ${ev('verified', sql`e.phase = 'verify' AND e.action IN ('verify', 'verify_reject') AND e.actor_role = 'inspector'`, onTime)}
+          UNION ALL ${overdueTask('verifyOverdue', 'verify', ['verify', 'verify_reject'], 'verifying')}
+          UNION ALL ${ev('checked', sql`e.phase = 'check' AND e.action IN ('check_pass', 'check_fail') AND e.actor_role = 'inspector'`, onTime)}
+          UNION ALL ${overdueTask('checkOverdue', 'check', ['check_pass', 'check_fail'], 'checking')}
+          UNION ALL ${ev(
+            'beatRegistered',
+            sql`e.phase = 'register' AND e.action IN ('register', 'auto_register')`,
+            // 漏报: a public or hotline report the beat's inspector did not make (no report of
+            // theirs was merged into it).
+            sql`(SELECT s.source FROM case_file s WHERE s.id = e.case_id) IN ('public', 'hotline')
+              AND NOT EXISTS (SELECT 1 FROM case_event m JOIN case_file mc ON mc.id = (m.payload ->> 'mergedCaseId')::bigint
+                WHERE m.case_id = e.case_id AND m.action = 'merge' AND m.payload ? 'mergedCaseId'
+                  AND mc.reporter_id = ${beatInspector(sql`(SELECT s.grid_id FROM case_file s WHERE s.id = e.case_id)`)})`,
+            beatInspector(sql`(SELECT s.grid_id FROM case_file s WHERE s.id = e.case_id)`),
+          )}`;
+      case 'acceptor':
+        return sql`
+          ${ev(
+            'received',
+            // The target of a merge logs a 'merge' row too (with mergedCaseId): not a report handled.
+            sql`e.phase = 'receive' AND e.from_state = 'reported' AND e.action IN ('accept', 'reject', 'send_verify', 'merge')
+              AND e.actor_role = 'acceptor' AND NOT (e.payload ? 'mergedCaseId')`,
+            onTime,
+          )}
+          UNION ALL ${ev('sentVerify', sql`e.phase = 'receive' AND e.action = 'send_verify' AND e.actor_role = 'acceptor'`, onTime)}
+          UNION ALL ${ev('sentCheck', sql`e.phase = 'check' AND e.action = 'send_check' AND e.actor_role = 'acceptor'`, onTime)}`;
+      case 'shiftlead': {
+        const registered = sql`e.phase = 'register' AND e.action = 'register' AND e.actor_role = 'shiftlead'`;
+        return sql`
+          ${ev('registeredBy', registered, onTime)}
+          UNION ALL ${ev(
+            'registerCancelled',
+            sql`${registered} AND EXISTS (SELECT 1 FROM case_event x WHERE x.case_id = e.case_id AND x.seq > e.seq
+              AND x.action = 'cancel' AND x.ended_at < ${p.asOf})`,
+          )}
+          UNION ALL ${ev('closedBy', sql`e.phase = 'close' AND e.action = 'close' AND e.actor_role = 'shiftlead'`, onTime)}`;
+      }
+      case 'dispatcher': {
+        const dispatched = sql`e.phase = 'dispatch' AND e.action = 'dispatch' AND e.actor_role = 'dispatcher'`;
+        return sql`
+          ${ev('dispatched', dispatched, onTime)}
+          UNION ALL ${ev(
+            'misdispatched',
+            // A 回退 of this dispatch (before any other dispatch) approved by asOf, and the next
+            // dispatch by asOf, if any, to another department.
+            sql`${dispatched} AND EXISTS (SELECT 1 FROM case_event r WHERE r.case_id = e.case_id AND r.seq > e.seq
+              AND r.action = 'return_approve' AND r.ended_at < ${p.asOf}
+              AND NOT EXISTS (SELECT 1 FROM case_event d WHERE d.case_id = e.case_id AND d.seq > e.seq AND d.seq < r.seq
+                AND d.action IN ('dispatch', 'auto_dispatch'))
+              AND (SELECT d.department_id FROM case_event d WHERE d.case_id = e.case_id AND d.seq > r.seq
+                AND d.action IN ('dispatch', 'auto_dispatch') AND d.ended_at < ${p.asOf} ORDER BY d.seq LIMIT 1)
+                IS DISTINCT FROM e.department_id)`,
+          )}`;
+      }
+    }
+  }
+
+  /** Position fact counts per person of one role (facts with no person are left out). */
+  async positionCounts(p: Period, role: PositionRole, personId?: number): Promise<FactCount<PositionFactKind>[]> {
+    const only = personId === undefined ? sql`true` : sql`f.person_id = ${personId}`;
+    const cases = p.attribution === 'created' ? sql`JOIN case_file c ON c.id = f.case_id AND ${this.caseFilter(p)}` : sql``;
+    const r = await sql<FactCount<PositionFactKind>>`
+      SELECT f.person_id AS key, f.kind, count(*)::int AS n, count(*) FILTER (WHERE f.flag)::int AS flagged
+      FROM (${this.positionFacts(p, role)}) f ${cases}
+      WHERE f.person_id IS NOT NULL AND ${only}
+      GROUP BY f.person_id, f.kind`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, key: Number(x.key) }));
+  }
+
+  /** The position fact rows of some kinds behind one person's numbers, with their log rows. */
+  async positionFactRows(
+    p: Period,
+    role: PositionRole,
+    personId: number,
+    kinds: readonly PositionFactKind[],
+    limit: number,
+    flag?: boolean,
+  ): Promise<FactRow<PositionFactKind>[]> {
+    const flagged = flag === undefined ? sql`true` : sql`f.flag = ${flag}`;
+    const r = await sql<FactRow<PositionFactKind>>`
+      SELECT f.kind, f.case_id AS "caseId", c.number AS "caseNumber", f.flag,
+        e.id AS "eventId", e.seq, e.action, e.phase, e.from_state AS "fromState", e.to_state AS "toState",
+        e.actor_id AS "actorId", e.actor_role AS "actorRole", e.department_id AS "departmentId",
+        e.started_at AS "startedAt", e.ended_at AS "endedAt", e.deadline_at AS "deadlineAt", e.on_time AS "onTime"
+      FROM (${this.positionFacts(p, role)}) f JOIN case_file c ON c.id = f.case_id LEFT JOIN case_event e ON e.id = f.event_id
+      WHERE f.person_id = ${personId} AND f.kind IN (${sql.join(kinds.map((k) => sql`${k}`))}) AND ${flagged} AND ${this.caseFilter(p)}
+      ORDER BY f.kind, f.case_id, e.seq
+      LIMIT ${limit}`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, caseId: Number(x.caseId), eventId: x.eventId === null ? null : Number(x.eventId) }));
+  }
+
+  /** People holding a position role, and anyone else with facts in it (a role since taken away). */
+  async positionPeople(
+    role: PositionRole,
+    alsoIds: number[],
+  ): Promise<Array<{ id: number; username: string; name: string; departmentId: number | null }>> {
+    const r = await sql<{ id: number; username: string; name: string; departmentId: number | null }>`
+      SELECT p.id, p.username, p.name, p.department_id AS "departmentId" FROM person p
+      WHERE EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = p.id AND r.role = ${role})
+        OR p.id = ANY(${alsoIds.map(String)}::bigint[])
+      ORDER BY p.username`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, id: Number(x.id), departmentId: x.departmentId === null ? null : Number(x.departmentId) }));
+  }
+
+  async person(id: number) {
+    const r = await sql<{ id: number; username: string; name: string; departmentId: number | null; roles: string[] }>`
+      SELECT p.id, p.username, p.name, p.department_id AS "departmentId",
+        coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM person_role r WHERE r.person_id = p.id), '{}') AS roles
+      FROM person p WHERE p.id = ${id}`.execute(this.db);
+    const x = r.rows[0];
+    return x ? { ...x, id: Number(x.id), departmentId: x.departmentId === null ? null : Number(x.departmentId) } : undefined;
+  }
+
+  /**
+   * The late disposals of a period (超期处置倍数): each feedback logged late, with its clock and
+   * the case's 挂账 pauses (partial index case_event_late_feedback).
+   */
+  async lateDisposals(
+    p: Period,
+    departmentId?: number,
+  ): Promise<
+    Array<{
+      departmentId: number;
+      caseId: number;
+      startedAt: Date;
+      endedAt: Date;
+      deadlineAt: Date;
+      timeType: string | null;
+      pauses: unknown;
+    }>
+  > {
+    const only = departmentId === undefined ? sql`true` : sql`e.department_id = ${departmentId}`;
+    const hi = p.attribution === 'completed' ? p.hi : p.asOf;
+    const r = await sql<{
+      departmentId: number;
+      caseId: number;
+      startedAt: Date;
+      endedAt: Date;
+      deadlineAt: Date;
+      timeType: string | null;
+      pauses: unknown;
+    }>`
+      SELECT e.department_id AS "departmentId", e.case_id AS "caseId", e.started_at AS "startedAt", e.ended_at AS "endedAt",
+        e.deadline_at AS "deadlineAt", e.time_type AS "timeType", c.pauses
+      FROM case_event e JOIN case_file c ON c.id = e.case_id
+      WHERE e.phase = 'dispose' AND e.action = 'feedback' AND e.on_time = false AND e.ended_at >= ${p.lo} AND e.ended_at < ${hi}
+        AND e.deadline_at IS NOT NULL AND e.department_id IS NOT NULL AND ${only} AND ${this.caseFilter(p)}
+      ORDER BY e.id`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, departmentId: Number(x.departmentId), caseId: Number(x.caseId) }));
+  }
 
   async latestConfig(): Promise<{ version: number; config: unknown } | undefined> {
     return this.db.selectFrom('evaluationConfig').select(['version', 'config']).orderBy('version', 'desc').limit(1).executeTakeFirst();

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { OneOf, Strict } from '../../lib/schema.ts';
 import type { Auth } from '../auth/auth.service.ts';
+import { POSITION_ROLES } from './evaluation.config.ts';
 import { REGION_LEVELS } from './evaluation.repository.ts';
 
 const Day = (description: string) => Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description });
@@ -37,14 +38,28 @@ export async function evaluationRoutes(app: App) {
     handler: async (req) => evaluation.regions(req.auth as Auth, req.query),
   });
 
+  app.get('/api/evaluation/positions', {
+    config: { access: 'evaluation.read' },
+    schema: {
+      tags,
+      summary: 'Position (岗位) indicators and composite per person of one role, for a period',
+      querystring: Strict({ role: OneOf(POSITION_ROLES), ...PeriodQuery }),
+    },
+    handler: async (req) => evaluation.positions(req.auth as Auth, req.query),
+  });
+
   app.get('/api/evaluation/explain', {
     config: { access: 'evaluation.read' },
     schema: {
       tags,
       summary: 'The cases and phase-log rows behind one indicator of one department or region',
       querystring: Strict({
-        object: Type.String({ pattern: '^(department|region):[1-9][0-9]{0,17}$', description: 'department:ID or region:ID' }),
+        object: Type.String({
+          pattern: '^(department|region|person):[1-9][0-9]{0,17}$',
+          description: 'department:ID, region:ID or person:ID',
+        }),
         indicator: Type.String({ minLength: 1, maxLength: 40 }),
+        role: Type.Optional(OneOf(POSITION_ROLES, { description: "person:ID only: the position (default: the person's only one)" })),
         ...PeriodQuery,
       }),
     },

@@ -1,22 +1,30 @@
+import type { TimeType } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
 import { forbidden, notFound, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
-import { DAY_MS, isoToDay, Zone } from '../calendar/calendar.math.ts';
+import { DAY_MS, elapsed, isoToDay, Zone } from '../calendar/calendar.math.ts';
 import {
   type Composite,
   composite,
   DEPARTMENT_INDICATORS,
   type DepartmentIndicator,
   type EvaluationConfig,
+  type Indicator,
+  POSITION_INDICATORS,
+  POSITION_ROLES,
+  type PositionRole,
   REGION_INDICATORS,
   type RegionIndicator,
   ratio,
 } from './evaluation.config.ts';
+import { POSITION_FACTS, POSITION_FLAG_OF, type PositionTally, positionIndicators } from './evaluation.positions.ts';
 import {
   EvaluationRepository,
   type FactCount,
   type FactKind,
+  type FactRow,
   type Period,
+  type PositionFactKind,
   REGION_LEVELS,
   type RegionLevel,
 } from './evaluation.repository.ts';
@@ -47,6 +55,7 @@ const DEPARTMENT_FACTS: Record<DepartmentIndicator, FactKind[]> = {
   closed: ['closed'],
   dueClose: ['closed', 'overdueOpen'],
   closeRate: ['closed', 'overdueOpen'],
+  overdueMultiple: ['disposed'],
 };
 const REGION_FACTS: Record<RegionIndicator, FactKind[]> = {
   reportVerified: ['reportVerified'],
@@ -60,7 +69,12 @@ const REGION_FACTS: Record<RegionIndicator, FactKind[]> = {
 };
 
 /** Indicators that count only the flagged (true) or unflagged (false) facts of their kind: explain lists only those. */
-const FLAG_OF: Partial<Record<string, boolean>> = { disposedOnTime: true, disposedLate: false, closedOnTime: true };
+const FLAG_OF: Partial<Record<string, boolean>> = {
+  disposedOnTime: true,
+  disposedLate: false,
+  closedOnTime: true,
+  overdueMultiple: false,
+};
 
 type Tally = Partial<Record<FactKind, { n: number; flagged: number }>>;
 
@@ -79,8 +93,11 @@ type RateIndicator = 'disposalRate' | 'onTimeDisposalRate' | 'reworkRate' | 'clo
 /** Counts are numbers; rates are fractions 0–1 or null (not applicable: zero denominator). */
 export type Values<K extends string> = { [I in K]: I extends RateIndicator ? number | null : number };
 
-/** Department indicators from its fact counts (STANDARDS.md 综合评价; definitions in docs/evaluation.md). */
-export function departmentIndicators(t: Tally): Values<DepartmentIndicator> {
+/**
+ * Department indicators from its fact counts (STANDARDS.md 综合评价; definitions in
+ * docs/evaluation.md) and its 超期处置倍数 (a sum over its late disposals, computed apart).
+ */
+export function departmentIndicators(t: Tally, overdueMultiple = 0): Values<DepartmentIndicator> {
   const n = (k: FactKind) => t[k]?.n ?? 0;
   const disposed = n('disposed');
   const disposedOnTime = t.disposed?.flagged ?? 0;
@@ -102,6 +119,7 @@ export function departmentIndicators(t: Tally): Values<DepartmentIndicator> {
     closed: n('closed'),
     dueClose,
     closeRate: ratio(n('closed'), dueClose),
+    overdueMultiple,
   };
 }
 
@@ -190,13 +208,16 @@ export class EvaluationService {
     if (own === null) throw forbidden('您不属于任何部门 / You belong to no department');
     const period = await this.period(q);
     const { version, config } = await this.config(q.configVersion);
-    const counts = tallies(await this.repo.departmentCounts(period, own));
+    const [counts, multiples] = await Promise.all([
+      this.repo.departmentCounts(period, own).then(tallies),
+      this.overdueMultiples(period, own),
+    ]);
     const depts = await this.repo.departments(own === undefined ? undefined : [own]);
     return {
       ...this.periodOut(q, period),
       configVersion: version,
       items: depts.map((d) => {
-        const indicators = departmentIndicators(counts.get(d.id) ?? {});
+        const indicators = departmentIndicators(counts.get(d.id) ?? {}, multiples.get(d.id) ?? 0);
         return { department: d, indicators, composite: this.scored(composite(config, 'department', indicators)) };
       }),
     };
@@ -220,15 +241,69 @@ export class EvaluationService {
     };
   }
 
+  /**
+   * 超期处置倍数 per department: Σ elapsed / limit over its late disposals of the period, both
+   * counted on the disposal clock's calendar (working time for a 工作时 limit) less the case's
+   * 挂账 pauses.
+   */
+  async overdueMultiples(period: Period, departmentId?: number): Promise<Map<number, number>> {
+    const rows = await this.repo.lateDisposals(period, departmentId);
+    const out = new Map<number, number>();
+    if (rows.length === 0) return out;
+    const cal = await this.ctx.services.calendar.load();
+    for (const r of rows) {
+      const timeType = (r.timeType ?? 'natural') as TimeType;
+      const pauses = (Array.isArray(r.pauses) ? (r.pauses as Array<{ start: string; end: string }>) : []).map((x) => ({
+        start: new Date(x.start),
+        end: new Date(x.end),
+      }));
+      const limit = elapsed(r.startedAt, r.deadlineAt, timeType, cal, pauses);
+      const used = elapsed(r.startedAt, r.endedAt, timeType, cal, pauses);
+      // A deadline at the clock's start (no counted time allowed) is not a multiple: counted as 1.
+      const multiple = limit > 0 ? used / limit : 1;
+      out.set(r.departmentId, (out.get(r.departmentId) ?? 0) + multiple);
+    }
+    return out;
+  }
+
+  /** Indicators and composite per person holding one position role (岗位). */
+  async positions(auth: Auth, q: PeriodQuery & { role: PositionRole }) {
+    if (ownDepartmentOnly(auth)) throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+    const period = await this.period(q);
+    const { version, config } = await this.config(q.configVersion);
+    const counts = await this.repo.positionCounts(period, q.role);
+    const byPerson = new Map<number, PositionTally>();
+    for (const c of counts) {
+      const t = byPerson.get(c.key) ?? {};
+      t[c.kind] = { n: c.n, flagged: c.flagged };
+      byPerson.set(c.key, t);
+    }
+    const people = await this.repo.positionPeople(q.role, [...byPerson.keys()]);
+    return {
+      ...this.periodOut(q, period),
+      role: q.role,
+      configVersion: version,
+      items: people.map((person) => {
+        const indicators = positionIndicators(q.role, byPerson.get(person.id) ?? {});
+        return {
+          person,
+          indicators,
+          composite: this.scored(composite(config, q.role, indicators as Partial<Record<Indicator, number | null>>)),
+        };
+      }),
+    };
+  }
+
   /** The cases and phase-log rows behind one indicator of one object. */
-  async explain(auth: Auth, q: PeriodQuery & { object: string; indicator: string }) {
-    const m = /^(department|region):([1-9]\d{0,17})$/.exec(q.object);
+  async explain(auth: Auth, q: PeriodQuery & { object: string; indicator: string; role?: PositionRole }) {
+    const m = /^(department|region|person):([1-9]\d{0,17})$/.exec(q.object);
     if (!m) {
       throw unprocessable(
         'evaluation_object_invalid',
-        `评价对象应为 department:ID 或 region:ID / object must be department:ID or region:ID`,
+        `评价对象应为 department:ID、region:ID 或 person:ID / object must be department:ID, region:ID or person:ID`,
       );
     }
+    if (m[1] === 'person') return this.explainPerson(auth, Number(m[2]), q);
     const type = m[1] as 'department' | 'region';
     const id = Number(m[2]);
     const indicators: readonly string[] = type === 'department' ? DEPARTMENT_INDICATORS : REGION_INDICATORS;
@@ -268,12 +343,59 @@ export class EvaluationService {
       if (f.flag) t.flagged += 1;
       tally[f.kind] = t;
     }
-    const values = type === 'department' ? departmentIndicators(tally) : regionIndicators(tally);
+    const multiple = q.indicator === 'overdueMultiple' && !truncated ? ((await this.overdueMultiples(period, id)).get(id) ?? 0) : 0;
+    const values = type === 'department' ? departmentIndicators(tally, multiple) : regionIndicators(tally);
     const value = (values as Record<string, number | null>)[q.indicator] ?? null;
+    return this.explained(q, period, { type, ...described }, kinds, facts, truncated, value);
+  }
+
+  /** The drill-down of one person's indicator in one position role. */
+  private async explainPerson(auth: Auth, id: number, q: PeriodQuery & { indicator: string; role?: PositionRole }) {
+    if (ownDepartmentOnly(auth)) throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+    const person = await this.repo.person(id);
+    if (!person) throw notFound('person_not_found', `人员 ${id} 不存在 / Person ${id} does not exist`);
+    const held = POSITION_ROLES.filter((r) => person.roles.includes(r));
+    const role = q.role ?? (held.length === 1 ? held[0] : undefined);
+    if (!role) {
+      throw unprocessable('evaluation_role_required', `请指定岗位 role / Say which position (role) of person ${id} to explain`, {
+        roles: [...POSITION_ROLES],
+      });
+    }
+    const indicators: readonly string[] = POSITION_INDICATORS[role];
+    if (!indicators.includes(q.indicator)) {
+      throw unprocessable('evaluation_indicator_invalid', `${role} 没有指标 ${q.indicator} / ${role} has no indicator ${q.indicator}`, {
+        indicators,
+      });
+    }
+    const period = await this.period(q);
+    const kinds = (POSITION_FACTS[role] as Record<string, PositionFactKind[]>)[q.indicator] as PositionFactKind[];
+    const rows = await this.repo.positionFactRows(period, role, id, kinds, EXPLAIN_LIMIT + 1, POSITION_FLAG_OF[q.indicator]);
+    const truncated = rows.length > EXPLAIN_LIMIT;
+    const facts = rows.slice(0, EXPLAIN_LIMIT);
+    const tally: PositionTally = {};
+    for (const f of facts) {
+      const t = tally[f.kind] ?? { n: 0, flagged: 0 };
+      t.n += 1;
+      if (f.flag) t.flagged += 1;
+      tally[f.kind] = t;
+    }
+    const value = positionIndicators(role, tally)[q.indicator] ?? null;
+    return this.explained(q, period, { type: 'person', role, ...person }, kinds, facts, truncated, value);
+  }
+
+  private explained(
+    q: PeriodQuery & { indicator: string },
+    period: Period,
+    object: Record<string, unknown>,
+    kinds: readonly string[],
+    facts: FactRow<string>[],
+    truncated: boolean,
+    value: number | null,
+  ) {
     const cases = [...new Map(facts.map((f) => [f.caseId, { id: f.caseId, number: f.caseNumber }])).values()];
     return {
       ...this.periodOut(q, period),
-      object: { type, ...described },
+      object,
       indicator: q.indicator,
       value: truncated ? null : value,
       truncated,
