@@ -10,7 +10,7 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import { AuditIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
@@ -25,6 +25,7 @@ const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
 const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx'));
 const OrgsPage = lazy(() => import('./pages/admin/OrgsPage.tsx'));
 const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
+const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -103,6 +104,15 @@ export const PAGES: PageRoute[] = [
     label: 'maint.classes.nav',
     icon: ClassesIcon,
     element: <ClassesPage />,
+    roles: ['admin'],
+    group: 'maintenance',
+  },
+  {
+    key: 'audit',
+    path: '/admin/audit',
+    label: 'maint.audit.nav',
+    icon: AuditIcon,
+    element: <AuditPage />,
     roles: ['admin'],
     group: 'maintenance',
   },
