@@ -66,8 +66,11 @@ function GradeText({ s }: { s: Scored }) {
   );
 }
 
-function RankTable({ rows, object, cols }: { rows: RankRow[]; object: string; cols: string[] }) {
+function RankTable({ rows: all, object, cols, limit }: { rows: RankRow[]; object: string; cols: string[]; limit?: number }) {
   const { t } = useTranslation();
+  // Objects with nothing due are not scored: named in one line under the table, not as empty rows.
+  const rows = all.filter((r) => r.rank !== null).slice(0, limit);
+  const unscored = all.filter((r) => r.rank === null).length;
   return (
     <table className="cl-bulletin-table" data-testid={`bulletin-rank-${object}`}>
       <thead>
@@ -102,6 +105,15 @@ function RankTable({ rows, object, cols }: { rows: RankRow[]; object: string; co
           </tr>
         ))}
       </tbody>
+      {unscored ? (
+        <tfoot>
+          <tr>
+            <td colSpan={cols.length + 5} className="note">
+              {t('evaluation.bulletin.unscored', { n: unscored })}
+            </td>
+          </tr>
+        </tfoot>
+      ) : null}
     </table>
   );
 }
@@ -221,11 +233,14 @@ export default function BulletinPage() {
           <h2>{t('evaluation.bulletin.s2')}</h2>
           <RankTable rows={data.rankings.districts} object="district" cols={['registered', 'closeRate', 'onTimeCloseRate']} />
 
-          <h2>{t('evaluation.bulletin.s3', { n: Math.min(STREETS_SHOWN, data.rankings.streets.length) })}</h2>
+          <h2>
+            {t('evaluation.bulletin.s3', { n: Math.min(STREETS_SHOWN, data.rankings.streets.filter((r) => r.rank !== null).length) })}
+          </h2>
           <RankTable
-            rows={data.rankings.streets.filter((r) => r.rank !== null).slice(0, STREETS_SHOWN)}
+            rows={data.rankings.streets}
             object="street"
             cols={['registered', 'closeRate', 'onTimeCloseRate']}
+            limit={STREETS_SHOWN}
           />
 
           <h2>{t('evaluation.bulletin.s4')}</h2>

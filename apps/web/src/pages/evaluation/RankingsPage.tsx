@@ -140,7 +140,7 @@ function DrillDown({ target, onClose }: { target: DrillTarget | null; onClose: (
     <Drawer
       open={!!target}
       onClose={onClose}
-      width={880}
+      size={880}
       title={
         target
           ? `${target.item.name} · ${t(`evaluation.indicators.${target.indicator}`)} = ${fmtValue(target.indicator, target.item.indicators[target.indicator])}`

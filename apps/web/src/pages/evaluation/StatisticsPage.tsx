@@ -91,7 +91,7 @@ export default function StatisticsPage() {
           radius: ['38%', '66%'],
           center: ['50%', '44%'],
           data: (data?.sources ?? []).map((s) => ({ name: t(`sources.${s.source}`, { defaultValue: s.label }), value: s.reports })),
-          label: { formatter: '{b}\n{c}' },
+          label: { position: 'inside', formatter: '{c}', color: '#fff', fontWeight: 600 },
         },
       ],
     }),
@@ -164,14 +164,14 @@ export default function StatisticsPage() {
             </Col>
           </Row>
           <Row gutter={12} style={{ marginTop: 12 }}>
-            <Col span={10}>
+            <Col span={9}>
               <Card size="small" title={t('evaluation.stats.byHour')}>
                 <div className="cl-eval-chart">
                   <Chart option={hourOption} testId="chart-hours" />
                 </div>
               </Card>
             </Col>
-            <Col span={6}>
+            <Col span={7}>
               <Card size="small" title={t('evaluation.stats.bySource')}>
                 <div className="cl-eval-chart">
                   <Chart option={sourceOption} testId="chart-sources" />

@@ -104,7 +104,13 @@ export function GradeTag({ s }: { s: Scored }) {
   const { t } = useTranslation();
   if (!s.grade) return <span className="cl-eval-na">{t('evaluation.notScored')}</span>;
   return (
-    <Tag color={GRADE_COLORS[s.color ?? ''] ?? s.color ?? undefined} className="cl-eval-grade" data-testid="grade">
+    <Tag
+      variant="solid"
+      color={GRADE_COLORS[s.color ?? ''] ?? s.color ?? undefined}
+      className="cl-eval-grade"
+      title={s.value === null ? undefined : s.value.toFixed(2)}
+      data-testid="grade"
+    >
       {s.grade}
     </Tag>
   );
