@@ -34,6 +34,7 @@ export const CASE_STATES = [
   'not_registered', // 不予立案
   'cancelled', // 作废
   'merged', // 已合并到另一案卷
+  'reopened', // 公众反映未解决，待复核
 ] as const;
 export type CaseState = (typeof CASE_STATES)[number];
 export const TERMINAL_STATES: readonly CaseState[] = ['closed', 'not_accepted', 'not_registered', 'cancelled', 'merged'];
@@ -56,6 +57,7 @@ export const CASE_STATE_LABELS: Record<CaseState, string> = {
   not_registered: '不予立案',
   cancelled: '已作废',
   merged: '已合并',
+  reopened: '未解决待复核',
 };
 
 /**
@@ -74,6 +76,7 @@ export const PHASES = [
   'supervise',
   'suspend',
   'cancel',
+  'appraise',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 export const PHASE_LABELS: Record<Phase, string> = {
@@ -88,6 +91,7 @@ export const PHASE_LABELS: Record<Phase, string> = {
   supervise: '督办',
   suspend: '挂账',
   cancel: '作废',
+  appraise: '公众评价',
 };
 
 export const CASE_ACTIONS = [
@@ -123,6 +127,13 @@ export const CASE_ACTIONS = [
   'auto_register',
   'auto_dispatch',
   'merge',
+  // The public reporter, with the tracking code: 满意度评价 and 未解决 (reopens a closed case).
+  'rate',
+  'reopen',
+  // The centre's review of a reopened case: 维持结案, 返工 to the same department, 重新派遣.
+  'review_close',
+  'review_rework',
+  'review_redispatch',
 ] as const;
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 

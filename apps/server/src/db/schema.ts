@@ -330,6 +330,17 @@ export interface CaseEventTable {
   payload: ColumnType<unknown, string | undefined, string>;
 }
 
+/** A public reporter's rating or 未解决 of a closed case (once each per case). */
+export interface PublicFeedbackTable {
+  id: Generated<number>;
+  caseId: number;
+  kind: 'rating' | 'not_fixed';
+  stars: number | null;
+  comment: string | null;
+  closedAt: Timestamp;
+  createdAt: Generated<Date>;
+}
+
 export interface WorkflowBindingTable {
   id: Generated<number>;
   edition: string;
@@ -463,6 +474,7 @@ export interface DB {
   caseFile: CaseFileTable;
   caseLight: CaseLightTable;
   caseEvent: CaseEventTable;
+  publicFeedback: PublicFeedbackTable;
   workflowBinding: WorkflowBindingTable;
   schemaMigration: SchemaMigrationTable;
   citySetting: CitySettingTable;

@@ -285,6 +285,43 @@ export class CasesRepository {
       .execute();
   }
 
+  /** The case's latest log row of this action (UNIQUE (case_id, seq) serves the probe). */
+  async lastEvent(caseId: number, action: string, db: Kysely<DB> = this.db) {
+    const row = await db
+      .selectFrom('caseEvent')
+      .select(['seq', 'endedAt', 'note', 'payload'])
+      .where('caseId', '=', caseId)
+      .where('action', '=', action)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { ...row, payload: (row.payload ?? {}) as Record<string, unknown> } : null;
+  }
+
+  /** A public reporter's rating and 未解决 of a case, if any. */
+  publicFeedback(caseId: number, db: Kysely<DB> = this.db) {
+    return db
+      .selectFrom('publicFeedback')
+      .select(['kind', 'stars', 'comment', 'closedAt', 'createdAt'])
+      .where('caseId', '=', caseId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Records a rating or 未解决; false when the case has one of this kind already. */
+  async insertPublicFeedback(
+    f: { caseId: number; kind: 'rating' | 'not_fixed'; stars: number | null; comment: string | null; closedAt: Date },
+    db: Kysely<DB>,
+  ): Promise<boolean> {
+    const r = await db
+      .insertInto('publicFeedback')
+      .values(f)
+      .onConflict((oc) => oc.columns(['caseId', 'kind']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
   timeline(caseId: number) {
     return this.db
       .selectFrom('caseEvent as e')

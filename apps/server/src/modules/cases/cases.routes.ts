@@ -118,6 +118,53 @@ export async function casesRoutes(app: App) {
     handler: async (req) => cases.publicStatus(req.params.number, req.query.token),
   });
 
+  // The reporter's say after 结案, with the tracking code (in the body, kept out of URLs and logs).
+  const publicFeedback = new RateLimiter({
+    limit: PUBLIC_LIMIT * 3,
+    windowMs: PUBLIC_WINDOW_MS,
+    message: '提交过于频繁，请稍后再试 / Too many requests from your address; try again later',
+  });
+  const CaseNumber = Strict({ number: Type.String({ pattern: '^\\d{13}$' }) });
+  const Token = Type.String({ minLength: 10, maxLength: 64, description: 'the tracking code given with the case number' });
+
+  app.post('/api/public/cases/:number/rating', {
+    config: { access: 'public' },
+    bodyLimit: 8 * 1024,
+    schema: {
+      tags: ['public'],
+      summary:
+        'Rate a closed public report, once: 1–5 stars and an optional comment (409 case_not_closed, 409 case_already_rated; 404 wrong code)',
+      params: CaseNumber,
+      body: Strict({
+        token: Token,
+        stars: Type.Integer({ minimum: 1, maximum: 5 }),
+        comment: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+      }),
+    },
+    handler: async (req, reply) => {
+      publicFeedback.check(req.ip, reply);
+      const { token, ...rating } = req.body;
+      return cases.ratePublic(req.params.number, token, rating);
+    },
+  });
+
+  app.post('/api/public/cases/:number/not-fixed', {
+    config: { access: 'public' },
+    bodyLimit: 8 * 1024,
+    schema: {
+      tags: ['public'],
+      summary:
+        "Say a closed public report is not fixed (未解决), with a reason, within the city's publicFeedbackDays of the close, once: " +
+        'the case is reopened for the centre to review (409 case_not_closed, reopen_window_passed, case_already_reopened; 404 wrong code)',
+      params: CaseNumber,
+      body: Strict({ token: Token, reason: Type.String({ minLength: 2, maxLength: 500 }) }),
+    },
+    handler: async (req, reply) => {
+      publicFeedback.check(req.ip, reply);
+      return cases.reopenPublic(req.params.number, req.body.token, { reason: req.body.reason });
+    },
+  });
+
   app.post('/api/cases', {
     config: { access: 'cases.report' },
     schema: {
@@ -195,7 +242,7 @@ export async function casesRoutes(app: App) {
       summary: 'Take a workflow action (409 with the allowed actions when impossible; 422 naming missing input)',
       params: Strict({
         id: Type.Integer({ minimum: 1 }),
-        action: OneOf(CASE_ACTIONS.filter((a) => !['report', 'auto_register', 'auto_dispatch'].includes(a))),
+        action: OneOf(CASE_ACTIONS.filter((a) => !['report', 'auto_register', 'auto_dispatch', 'rate', 'reopen'].includes(a))),
       }),
       body: ActionBody,
     },

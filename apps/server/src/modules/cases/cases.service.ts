@@ -1,14 +1,15 @@
 import crypto from 'node:crypto';
 import type { CaseAction, CaseSource, CaseState, CoordSys, Edition, Role, TimeLimit, TimeType } from '@cityloop/shared';
 import { TERMINAL_STATES } from '@cityloop/shared';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Context } from '../../context.ts';
+import type { DB } from '../../db/schema.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../../errors.ts';
 import { TtlCache } from '../../lib/ttl-cache.ts';
 import { type Auth, publicCaller } from '../auth/auth.service.ts';
 import { dayToIso } from '../calendar/calendar.math.ts';
 import { scopeFacts } from '../realtime/realtime.scope.ts';
-import { WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
+import { type Actor, WORKFLOW_DEFS, type WorkflowDef } from '../workflow/workflow.definitions.ts';
 import { type ActionInput, allowedActions, decide } from '../workflow/workflow.engine.ts';
 import { IntakeCommitter, type PendingCase } from './cases.intake.ts';
 import { type CaseRow, CasesRepository, type Duplicate, type NewEvent } from './cases.repository.ts';
@@ -354,26 +355,132 @@ export class CasesService {
     return { number: c.number, state: c.state, createdAt: c.createdAt, created, ...(created ? { token } : {}) };
   }
 
-  /** What the public may see of a case it reported: status and milestones, no names or phone numbers. */
-  async publicStatus(number: string, token: string) {
+  /** The public case behind a number and its tracking code; 404 alike for a wrong number or code. */
+  async #publicCase(number: string, token: string): Promise<CaseRow> {
     const row = await this.ctx.db.selectFrom('caseFile').select(['id', 'publicTokenHash']).where('number', '=', number).executeTakeFirst();
     if (!row?.publicTokenHash || row.publicTokenHash !== sha256(token)) {
       throw notFound('case_not_found', `案卷 ${number} 不存在或查询码不正确 / No case ${number} with this tracking code`);
     }
-    const c = (await this.repo.get(row.id)) as CaseRow;
+    return (await this.repo.get(row.id)) as CaseRow;
+  }
+
+  /** Until when the reporter of a closed case may say 未解决 (city setting publicFeedbackDays after the close). */
+  async #reopenUntil(c: CaseRow): Promise<{ days: number; until: Date } | null> {
+    if (!c.closedAt) return null;
+    const { publicFeedbackDays } = await this.ctx.services.settings.get();
+    return { days: publicFeedbackDays, until: new Date(new Date(c.closedAt).getTime() + publicFeedbackDays * 86_400_000) };
+  }
+
+  /** What the public may see of a case it reported: status and milestones, no names or phone numbers. */
+  async publicStatus(number: string, token: string) {
+    const c = await this.#publicCase(number, token);
     const log = await this.repo.timeline(c.id);
+    const feedback = await this.repo.publicFeedback(c.id);
+    const rating = feedback.find((f) => f.kind === 'rating');
+    const notFixed = feedback.find((f) => f.kind === 'not_fixed');
+    const window = c.state === 'closed' ? await this.#reopenUntil(c) : null;
+    // The photos shown publicly (EXIF-stripped): the reporter's own, and the department's
+    // after-photos (published when the case closes).
+    const photos = await this.ctx.services.media.listPublicForCase(c.id);
+    const reported = new Set((log.find((e) => e.action === 'report')?.payload as { photos?: string[] } | null)?.photos ?? []);
     return {
       number: c.number,
       state: c.state,
+      kind: c.kind,
       classCode: c.classCode,
       description: c.description,
       address: c.address,
+      location: { lng: c.lng, lat: c.lat },
       createdAt: c.createdAt,
       closedAt: c.closedAt,
-      milestones: log.filter((e) => e.phase !== 'supervise').map((e) => ({ action: e.action, phase: e.phase, at: e.endedAt })),
-      // Public photos only, as links to the EXIF-stripped rendition.
-      photos: await this.ctx.services.media.listPublicForCase(c.id),
+      milestones: log
+        .filter((e) => e.phase !== 'supervise')
+        .map((e) => ({ action: e.action, phase: e.phase, state: e.toState, at: e.endedAt })),
+      photos: photos.filter((p) => reported.has(p.id)),
+      afterPhotos: photos.filter((p) => !reported.has(p.id)),
+      rating: rating ? { stars: rating.stars as number, comment: rating.comment, at: rating.createdAt } : null,
+      notFixed: notFixed ? { reason: notFixed.comment, at: notFixed.createdAt } : null,
+      canRate: c.state === 'closed' && !rating,
+      canReopen: c.state === 'closed' && !notFixed && window !== null && window.until.getTime() > this.ctx.now().getTime(),
+      reopenUntil: window && !notFixed ? window.until : null,
     };
+  }
+
+  /**
+   * The reporter's satisfaction with a closed case (1–5 stars, an optional comment), once: the
+   * case stays closed; the rating is logged (action `rate`) and stored in one transaction.
+   */
+  async ratePublic(number: string, token: string, input: { stars: number; comment?: string }) {
+    const c = await this.#publicCase(number, token);
+    const alreadyRated = () => conflict('case_already_rated', '您已评价过此案卷 / You have rated this case already; a case is rated once');
+    if ((await this.repo.publicFeedback(c.id)).some((f) => f.kind === 'rating')) throw alreadyRated();
+    if (c.state !== 'closed' || !c.closedAt) {
+      throw conflict('case_not_closed', '案卷尚未结案，结案后才能评价 / The case is not closed yet; rate it once it is closed', {
+        state: c.state,
+      });
+    }
+    const closedAt = new Date(c.closedAt);
+    await this.#transition(
+      PUBLIC_REPORTER,
+      ['public'],
+      c,
+      'rate',
+      { stars: input.stars, note: input.comment, version: c.version },
+      async (db) => {
+        const ok = await this.repo.insertPublicFeedback(
+          { caseId: c.id, kind: 'rating', stars: input.stars, comment: input.comment ?? null, closedAt },
+          db,
+        );
+        if (!ok) throw alreadyRated();
+      },
+    );
+    return this.publicStatus(number, token);
+  }
+
+  /**
+   * 未解决: the reporter says a closed case is not fixed, with a reason, within the city's
+   * publicFeedbackDays of the close and once per case. The case is reopened for the centre's
+   * review (action `reopen` → state reopened, in the acceptor's and shift leader's 待办).
+   */
+  async reopenPublic(number: string, token: string, input: { reason: string }) {
+    const c = await this.#publicCase(number, token);
+    const alreadyReopened = () =>
+      conflict(
+        'case_already_reopened',
+        '您已反映过未解决，案卷已交复核 / You have said this case is not fixed already; it went back for review once',
+      );
+    if (c.state === 'reopened' || (await this.repo.publicFeedback(c.id)).some((f) => f.kind === 'not_fixed')) throw alreadyReopened();
+    if (c.state !== 'closed' || !c.closedAt) {
+      throw conflict(
+        'case_not_closed',
+        '案卷尚未结案，结案后才能反映未解决 / The case is not closed yet; say it is not fixed once it is closed',
+        { state: c.state },
+      );
+    }
+    const window = (await this.#reopenUntil(c)) as { days: number; until: Date };
+    if (this.ctx.now().getTime() > window.until.getTime()) {
+      throw conflict(
+        'reopen_window_passed',
+        `结案已超过 ${window.days} 天，不能再反映未解决，请重新上报 / More than ${window.days} days have passed since the case was closed; report the problem again instead`,
+        { closedAt: c.closedAt, days: window.days, until: window.until },
+      );
+    }
+    const closedAt = new Date(c.closedAt);
+    await this.#transition(PUBLIC_REPORTER, ['public'], c, 'reopen', { reason: input.reason, version: c.version }, async (db) => {
+      const ok = await this.repo.insertPublicFeedback(
+        { caseId: c.id, kind: 'not_fixed', stars: null, comment: input.reason, closedAt },
+        db,
+      );
+      if (!ok) throw alreadyReopened();
+    });
+    return this.publicStatus(number, token);
+  }
+
+  /** Makes the after-photos of the case's latest 处置反馈 public (served EXIF-stripped), in the closing transaction. */
+  async #publishAfterPhotos(caseId: number, db: Kysely<DB>): Promise<void> {
+    const fb = await this.repo.lastEvent(caseId, 'feedback', db);
+    const photos = (fb?.payload.photos as string[] | undefined) ?? [];
+    if (photos.length > 0) await this.ctx.services.media.setPublic(photos, true, db);
   }
 
   /**
@@ -441,6 +548,22 @@ export class CasesService {
   /** Takes an action on a case at the given version; the loser of a race gets 409. */
   async act(auth: Auth, id: number, action: CaseAction, input: ActionInput & { version: number }): Promise<CaseRow> {
     const c = await this.getVisible(auth, id);
+    return this.#transition(auth, roleList(auth), c, action, input);
+  }
+
+  /**
+   * Moves a case the caller may see through one transition of its workflow: the case row, its
+   * phase-log row and `inTx` (what else the action writes) in one transaction.
+   */
+  async #transition(
+    auth: Auth,
+    roles: readonly Actor[],
+    c: CaseRow,
+    action: CaseAction,
+    input: ActionInput & { version: number },
+    inTx?: (db: Kysely<DB>) => Promise<void>,
+  ): Promise<CaseRow> {
+    const id = c.id;
     // A stale version first: whatever else is wrong, the caller acted on a case that has changed.
     if (input.version !== c.version) {
       throw conflict(
@@ -450,7 +573,6 @@ export class CasesService {
       );
     }
     const def = WORKFLOW_DEFS[c.workflow];
-    const roles = roleList(auth);
     const { transition, role, to } = decide(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, action, roles, input);
     await this.assertActScope(auth, role, c, action);
 
@@ -560,6 +682,37 @@ export class CasesService {
       case 'supervise':
         patch.superviseCount = c.superviseCount + 1;
         break;
+      case 'rate':
+        payload.stars = input.stars;
+        if (input.note) payload.comment = input.note;
+        break;
+      case 'reopen':
+        // The case is open again; the close it objects to stays in the log (and in the payload).
+        patch.closedAt = null;
+        payload.closedAt = c.closedAt;
+        break;
+      case 'review_close': {
+        // The close stands as it was: its time (logged by the reopen) is the case's again.
+        const reopened = await this.repo.lastEvent(c.id, 'reopen');
+        patch.closedAt = reopened?.payload.closedAt ? new Date(reopened.payload.closedAt as string) : now;
+        break;
+      }
+      case 'review_rework':
+        if (c.departmentId === null) {
+          throw unprocessable(
+            'case_no_department',
+            '该案卷没有处置部门，请重新派遣 / The case has no department to rework it; send it back for dispatch instead',
+          );
+        }
+        patch.reworkCount = c.reworkCount + 1;
+        patch.archiveType = null;
+        break;
+      case 'review_redispatch':
+        patch.departmentId = null;
+        patch.archiveType = null;
+        patch.disposalStartedAt = null;
+        patch.disposalDeadline = null;
+        break;
     }
 
     // Clocks: a new state starts its phase clock; dispatch (and rework) starts the disposal clock.
@@ -567,7 +720,8 @@ export class CasesService {
     if (stateChanged) {
       patch.phase = def.states[to]?.phase ?? c.phase;
       patch.phaseStartedAt = now;
-      const startsDisposal = (to === 'dispatched' && !['handling'].includes(c.state)) || action === 'check_fail';
+      const startsDisposal =
+        (to === 'dispatched' && !['handling'].includes(c.state)) || action === 'check_fail' || action === 'review_rework';
       const clock = await this.clockFor(def, to, now, {
         disposalLimit: c.disposalLimit as TimeLimit,
         urgent: c.urgent,
@@ -636,6 +790,9 @@ export class CasesService {
       if (!(await this.repo.update(id, c.version, { ...patch, updatedAt: now }, tx.db))) return false;
       if (photos.length > 0) await this.ctx.services.media.attach(photos, id, tx.db);
       await this.repo.appendEvent(id, event, tx.db);
+      if (inTx) await inTx(tx.db);
+      // A public report's after-photos are shown to its reporter once it is closed (EXIF-stripped).
+      if (to === 'closed' && c.source === 'public') await this.#publishAfterPhotos(id, tx.db);
       if (target) {
         // The target's log records the linked report; its phase clock is untouched.
         await this.repo.touch(target.id, now, tx.db);
@@ -775,7 +932,7 @@ export class CasesService {
   }
 
   /** Departments act on their own cases; inspectors in their beats; district-scoped roles in their district. */
-  private async assertActScope(auth: Auth, role: Role, c: CaseRow, action: CaseAction) {
+  private async assertActScope(auth: Auth, role: Actor, c: CaseRow, action: CaseAction) {
     const grant = auth.roles.find((r) => r.role === role);
     if (grant?.scopeRegionId) {
       const g = grant.scopeRegionId;
@@ -802,6 +959,8 @@ export class CasesService {
       allowedActions: allowedActions(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, roleList(auth)),
       linkedReports: await this.repo.linkedReports(c.id),
       duplicates: await this.duplicatesOf(c),
+      // The public reporter's rating and 未解决 (public cases only; no personal data involved).
+      publicFeedback: c.source !== 'public' ? [] : await this.repo.publicFeedback(c.id),
     };
   }
 
@@ -836,7 +995,7 @@ export class CasesService {
     for (const def of Object.values(WORKFLOW_DEFS)) {
       const byPending = new Map<string, Set<string>>();
       for (const t of def.transitions) {
-        if (t.action === 'supervise' || t.request || !t.roles.some((r) => roles.includes(r))) continue;
+        if (t.action === 'supervise' || t.request || !t.roles.some((r) => roles.includes(r as Role))) continue;
         const key = t.pending ?? '';
         const states = byPending.get(key) ?? new Set<string>();
         for (const st of t.from) states.add(st);

@@ -2,6 +2,7 @@ import { COORD_SYSTEMS } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { badRequest } from '../../errors.ts';
+import { RateLimiter } from '../../lib/rate-limit.ts';
 import { LngLatQuery, Nullable, Strict } from '../../lib/schema.ts';
 import { PLACE_KINDS } from './geocode.repository.ts';
 
@@ -29,8 +30,57 @@ const Rejected = Type.Object({ row: Type.Integer(), error: Type.String(), messag
 /** Imports can be large: up to this many bytes per request (the CLI has no limit). */
 const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
+/** Anonymous address look-ups (the public report page) per client address: PUBLIC_LOOKUPS a minute. */
+const PUBLIC_LOOKUPS = 60;
+
 export async function geocodeRoutes(app: App) {
   const geocode = app.ctx.services.geocode;
+  const publicLookups = new RateLimiter({
+    limit: PUBLIC_LOOKUPS,
+    windowMs: 60_000,
+    message: '查询过于频繁，请稍后再试 / Too many address look-ups from your address; try again in a minute',
+  });
+  const PublicPlace = Type.Object({ name: Type.String(), fullAddress: Type.String(), lng: Type.Number(), lat: Type.Number() });
+
+  app.get('/api/public/geocode', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['public'],
+      summary: 'Address → places for the public report page (rate-limited; names and positions only)',
+      querystring: Strict({
+        q: Type.String({ minLength: 1, maxLength: 100 }),
+        limit: Type.Integer({ minimum: 1, maximum: 10, default: 6 }),
+      }),
+      response: { 200: Type.Array(PublicPlace) },
+    },
+    handler: async (req, reply) => {
+      publicLookups.check(req.ip, reply);
+      const hits = await geocode.search(req.query.q, { limit: req.query.limit });
+      return hits.map((h) => ({ name: h.name, fullAddress: h.fullAddress, lng: h.lng, lat: h.lat }));
+    },
+  });
+
+  app.get('/api/public/geocode/reverse', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['public'],
+      summary: 'Point → a position description for the public report page (rate-limited)',
+      querystring: Strict(LngLatQuery),
+      response: {
+        200: Type.Object({
+          description: Type.String(),
+          district: Nullable(Type.String()),
+          street: Nullable(Type.String()),
+          inCity: Type.Boolean({ description: 'the point lies in a unit grid of the city (a report there is accepted)' }),
+        }),
+      },
+    },
+    handler: async (req, reply) => {
+      publicLookups.check(req.ip, reply);
+      const r = await geocode.reverse(req.query.lng, req.query.lat, req.query.coordSys);
+      return { description: r.description, district: r.district?.name ?? null, street: r.street?.name ?? null, inCity: r.grid !== null };
+    },
+  });
 
   // Raw bodies for imports (this plugin's scope only): CSV text, GeoJSON with its own media type.
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>

@@ -69,6 +69,20 @@ export async function regionsRoutes(app: App) {
     handler: async (req) => regions.locate(req.query.lng, req.query.lat, req.query.coordSys),
   });
 
+  app.get('/api/public/regions/outlines', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['public'],
+      summary: "The city's district or street outlines (simplified) for the public report page's map",
+      querystring: Strict({ level: Type.Union([Type.Literal('district'), Type.Literal('street')]) }),
+    },
+    handler: async (req, reply) => {
+      const fc = await regions.geojson({ level: req.query.level, tolerance: 0.0002 });
+      reply.header('cache-control', 'public, max-age=3600');
+      return reply.type('application/geo+json; charset=utf-8').send(fc);
+    },
+  });
+
   app.get('/api/regions/geojson', {
     config: { access: 'regions.read' },
     schema: {

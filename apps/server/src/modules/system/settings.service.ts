@@ -25,6 +25,8 @@ export interface CitySettings {
    * around the clock counts them in natural time. A change applies to phases started after it.
    */
   phaseLimits: Record<PhaseLimitKey, TimeLimit>;
+  /** Days after 结案 in which a public reporter may say 未解决 (not fixed), which reopens the case for review. */
+  publicFeedbackDays: number;
 }
 
 export const DEFAULT_SETTINGS: CitySettings = {
@@ -37,6 +39,7 @@ export const DEFAULT_SETTINGS: CitySettings = {
   mapZoom: 10,
   duplicateRadiusM: 50,
   phaseLimits: { ...PHASE_LIMITS },
+  publicFeedbackDays: 7,
 };
 
 /**

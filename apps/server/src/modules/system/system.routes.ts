@@ -43,6 +43,7 @@ export async function systemRoutes(app: App) {
     mapZoom: Type.Number(),
     duplicateRadiusM: Type.Number(),
     phaseLimits: PhaseLimits(false),
+    publicFeedbackDays: Type.Integer({ description: 'days after 结案 in which a public reporter may say 未解决 (reopens the case)' }),
     basemapUrl: Type.Union([Type.String(), Type.Null()]),
   });
 
@@ -67,6 +68,7 @@ export async function systemRoutes(app: App) {
         mapZoom: Type.Optional(Type.Number({ minimum: 0, maximum: 22 })),
         duplicateRadiusM: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
         phaseLimits: Type.Optional(PhaseLimits(true)),
+        publicFeedbackDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
       }),
       response: { 200: Settings },
     },

@@ -2,6 +2,7 @@ import { EDITIONS } from '@cityloop/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { Nullable, Strict, TimeLimitSchema } from '../../lib/schema.ts';
+import { resolvePublicCategories } from './taxonomy.public.ts';
 
 const Edition = Type.Union(
   EDITIONS.map((e) => Type.Literal(e)),
@@ -60,6 +61,31 @@ const RuleFields = {
 
 export async function taxonomyRoutes(app: App) {
   const taxonomy = app.ctx.services.taxonomy;
+
+  app.get('/api/public/categories', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['public'],
+      summary: "What a citizen may report, in plain words, each with the class of the city's taxonomy it files under",
+      response: {
+        200: Type.Array(
+          Type.Object({
+            key: Type.String(),
+            label: Type.String({ description: 'plain words, Simplified Chinese' }),
+            labelEn: Type.String(),
+            kind: Kind,
+            classCode: Type.String(),
+            className: Type.String({ description: "the class's name in the taxonomy" }),
+          }),
+        ),
+      },
+    },
+    handler: async (_req, reply) => {
+      const { edition } = await app.ctx.services.settings.get();
+      reply.header('cache-control', 'public, max-age=300');
+      return resolvePublicCategories(edition, (e, k, c) => taxonomy.getClass(e, k, c));
+    },
+  });
 
   app.get('/api/taxonomy/classes', {
     config: { access: 'taxonomy.read' },

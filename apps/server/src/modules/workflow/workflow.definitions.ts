@@ -6,13 +6,19 @@ import type { CaseAction, CaseState, Phase, Role, TimeLimit, WorkflowName } from
  * action completes (what the phase log and evaluation count). A state names the phase it
  * waits in and the time limit of that wait (null = the class's disposal limit).
  */
-export type Requirement = 'reason' | 'note' | 'departmentId' | 'photos' | 'archiveType' | 'extension' | 'intoCaseId';
+export type Requirement = 'reason' | 'note' | 'departmentId' | 'photos' | 'archiveType' | 'extension' | 'intoCaseId' | 'stars';
+
+/**
+ * Who takes an action: a role, or `public` — the anonymous reporter of a public case, who acts
+ * with the case's tracking code (never a person's role, so no route grants it).
+ */
+export type Actor = Role | 'public';
 
 export interface Transition {
   action: CaseAction;
   from: readonly CaseState[];
   to: CaseState | null;
-  roles: readonly Role[];
+  roles: readonly Actor[];
   requires: readonly Requirement[];
   /** The phase this action completes. */
   phase: Phase;
@@ -73,6 +79,7 @@ const OPEN_STATES: readonly CaseState[] = [
   'checking',
   'to_close',
   'self_review',
+  'reopened',
 ];
 
 const terminal: StateDef = { phase: 'close', limit: null, terminal: true };
@@ -147,6 +154,23 @@ function subFlows(approver: readonly Role[]): Transition[] {
   ];
 }
 
+/**
+ * The public reporter's say after 结案, in both workflows: a satisfaction rating (the case stays
+ * closed), or 未解决 with a reason, which reopens the case for the centre to review (the service
+ * allows it within the city's publicFeedbackDays of the close, once). The review, in the
+ * receiving phase: 维持结案 (the close stands), 返工 to the department that handled it, or back to
+ * 待派遣 for another department.
+ */
+function publicFeedbackFlows(reviewers: readonly Role[]): Transition[] {
+  return [
+    { action: 'rate', from: ['closed'], to: null, roles: ['public'], requires: ['stars'], phase: 'appraise' },
+    { action: 'reopen', from: ['closed'], to: 'reopened', roles: ['public'], requires: ['reason'], phase: 'appraise' },
+    { action: 'review_close', from: ['reopened'], to: 'closed', roles: reviewers, requires: ['reason'], phase: 'receive' },
+    { action: 'review_rework', from: ['reopened'], to: 'dispatched', roles: reviewers, requires: ['reason'], phase: 'receive' },
+    { action: 'review_redispatch', from: ['reopened'], to: 'registered', roles: reviewers, requires: ['reason'], phase: 'receive' },
+  ];
+}
+
 /** The standard loop: 受理 → 核实 → 立案 → 派遣 → 签收/处置 → 反馈 → 核查 → 结案 (or 返工). */
 /** Shared sub-flows name every open state; keep only the states a workflow has. */
 function defineWorkflow(def: WorkflowDef): WorkflowDef {
@@ -172,6 +196,7 @@ export const STANDARD: WorkflowDef = defineWorkflow({
     checking: { phase: 'check', limit: 'check' },
     to_close: { phase: 'close', limit: 'close' },
     self_review: { phase: 'receive', limit: 'receive' },
+    reopened: { phase: 'receive', limit: 'receive' },
     closed: terminal,
     not_accepted: terminal,
     not_registered: terminal,
@@ -227,6 +252,7 @@ export const STANDARD: WorkflowDef = defineWorkflow({
     { action: 'self_approve', from: ['self_review'], to: 'closed', roles: ['acceptor'], requires: [], phase: 'close' },
     { action: 'self_reject', from: ['self_review'], to: 'accepted', roles: ['acceptor'], requires: ['reason'], phase: 'receive' },
     ...subFlows(['dispatcher']),
+    ...publicFeedbackFlows(['acceptor', 'shiftlead']),
   ],
 });
 
@@ -244,6 +270,7 @@ export const FLATTENED: WorkflowDef = defineWorkflow({
     handling: { phase: 'dispose', limit: 'disposal' },
     suspended: { phase: 'suspend', limit: null },
     to_close: { phase: 'close', limit: 'close' },
+    reopened: { phase: 'receive', limit: 'receive' },
     closed: terminal,
     cancelled: terminal,
   },
@@ -276,6 +303,7 @@ export const FLATTENED: WorkflowDef = defineWorkflow({
     { action: 'close', from: ['to_close'], to: 'closed', roles: ['shiftlead'], requires: ['archiveType'], phase: 'close' },
     { action: 'close_reject', from: ['to_close'], to: 'handling', roles: ['shiftlead'], requires: ['reason'], phase: 'close' },
     ...subFlows(['shiftlead', 'dispatcher']),
+    ...publicFeedbackFlows(['acceptor', 'shiftlead']),
   ],
 });
 

@@ -1,6 +1,6 @@
-import type { CaseAction, CaseState, Role } from '@cityloop/shared';
+import type { CaseAction, CaseState } from '@cityloop/shared';
 import { AppError, forbidden } from '../../errors.ts';
-import type { Requirement, Transition, WorkflowDef } from './workflow.definitions.ts';
+import type { Actor, Requirement, Transition, WorkflowDef } from './workflow.definitions.ts';
 
 /** What the engine needs to know about a case to decide a transition. */
 export interface CaseSnapshot {
@@ -16,6 +16,8 @@ export interface ActionInput {
   archiveType?: string;
   extension?: { value: number; unit: 'minute' | 'hour' | 'day' };
   intoCaseId?: number;
+  /** 满意度 1–5 (the public reporter's rating). */
+  stars?: number;
 }
 
 function pendingOk(t: Transition, snap: CaseSnapshot): boolean {
@@ -26,7 +28,7 @@ function pendingOk(t: Transition, snap: CaseSnapshot): boolean {
 }
 
 /** The actions these roles may take on the case now. */
-export function allowedActions(def: WorkflowDef, snap: CaseSnapshot, roles: readonly Role[]): CaseAction[] {
+export function allowedActions(def: WorkflowDef, snap: CaseSnapshot, roles: readonly Actor[]): CaseAction[] {
   return def.transitions
     .filter((t) => t.from.includes(snap.state) && pendingOk(t, snap) && t.roles.some((r) => roles.includes(r)))
     .map((t) => t.action);
@@ -50,9 +52,9 @@ export function decide(
   def: WorkflowDef,
   snap: CaseSnapshot,
   action: CaseAction,
-  roles: readonly Role[],
+  roles: readonly Actor[],
   input: ActionInput,
-): { transition: Transition; role: Role; to: CaseState } {
+): { transition: Transition; role: Actor; to: CaseState } {
   const candidates = def.transitions.filter((t) => t.action === action && t.from.includes(snap.state));
   const transition = candidates.find((t) => pendingOk(t, snap));
   if (!transition) {
