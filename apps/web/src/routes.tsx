@@ -10,7 +10,7 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { AuditIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import { AuditIcon, CalendarIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
@@ -26,6 +26,7 @@ const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx
 const OrgsPage = lazy(() => import('./pages/admin/OrgsPage.tsx'));
 const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
 const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
+const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -113,6 +114,15 @@ export const PAGES: PageRoute[] = [
     label: 'maint.audit.nav',
     icon: AuditIcon,
     element: <AuditPage />,
+    roles: ['admin'],
+    group: 'maintenance',
+  },
+  {
+    key: 'calendar',
+    path: '/admin/calendar',
+    label: 'maint.calendar.nav',
+    icon: CalendarIcon,
+    element: <CalendarPage />,
     roles: ['admin'],
     group: 'maintenance',
   },
