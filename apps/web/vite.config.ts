@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -16,5 +17,13 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 2500,
+    // Two pages: the console (with /field), and the citizens' /report, which loads none of the
+    // console's code (antd, its layout and texts); the server sends report.html for /report paths.
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        report: fileURLToPath(new URL('./report.html', import.meta.url)),
+      },
+    },
   },
 });

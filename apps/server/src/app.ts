@@ -185,6 +185,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
 
   // The built web console; unknown non-API paths fall back to index.html (client-side routing).
   const webIndex = path.join(config.webDir, 'index.html');
+  const webReport = path.join(config.webDir, 'report.html');
   const hasWeb = fs.existsSync(webIndex);
   if (hasWeb) {
     // wildcard: files are looked up per request, so a rebuilt console is served without a restart.
@@ -199,7 +200,9 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
         .code(404)
         .send({ error: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id });
     }
-    return reply.type('text/html').send(fs.createReadStream(webIndex));
+    // The citizens' /report pages are a page of their own, without the console's code.
+    const page = /^\/report(\/|$)/.test(pathname) && fs.existsSync(webReport) ? webReport : webIndex;
+    return reply.type('text/html').send(fs.createReadStream(page));
   });
 
   return Object.assign(app, { routeTable });
