@@ -28,6 +28,9 @@ export const ACTION_REQUIRES: Record<string, Field[]> = {
   request_reject: ['reason'],
   supervise: ['note'],
   self_reject: ['reason'],
+  review_close: ['reason'],
+  review_rework: ['reason'],
+  review_redispatch: ['reason'],
 };
 
 /** Photos may go with these actions even when not required. */
