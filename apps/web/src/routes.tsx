@@ -11,6 +11,7 @@ import {
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
 import { AuditIcon, CalendarIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import { BulletinIcon, EvaluationIcon, RankingsIcon, StatisticsIcon } from './pages/evaluation/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
@@ -24,6 +25,9 @@ const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
 const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
 const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx'));
 const OrgsPage = lazy(() => import('./pages/admin/OrgsPage.tsx'));
+const RankingsPage = lazy(() => import('./pages/evaluation/RankingsPage.tsx'));
+const StatisticsPage = lazy(() => import('./pages/evaluation/StatisticsPage.tsx'));
+const BulletinPage = lazy(() => import('./pages/evaluation/BulletinPage.tsx'));
 const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
 const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
 const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
@@ -49,6 +53,7 @@ export interface PageRoute {
 /** Submenus of the side menu. */
 export const MENU_GROUPS = {
   maintenance: { label: 'dispatchRules.section', icon: <SettingOutlined /> },
+  evaluation: { label: 'evaluation.section', icon: EvaluationIcon },
 };
 
 export const PAGES: PageRoute[] = [
@@ -72,6 +77,34 @@ export const PAGES: PageRoute[] = [
     element: <CommandPage />,
     roles: ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
     bare: true,
+  },
+  {
+    key: 'eval-rankings',
+    path: '/evaluation/rankings',
+    label: 'evaluation.navRankings',
+    icon: RankingsIcon,
+    element: <RankingsPage />,
+    roles: rolesWith('evaluation.read'),
+    group: 'evaluation',
+  },
+  {
+    key: 'eval-statistics',
+    path: '/evaluation/statistics',
+    label: 'evaluation.navStatistics',
+    icon: StatisticsIcon,
+    element: <StatisticsPage />,
+    roles: rolesWith('evaluation.read'),
+    group: 'evaluation',
+  },
+  {
+    key: 'eval-bulletin',
+    path: '/evaluation/bulletin',
+    label: 'evaluation.navBulletin',
+    icon: BulletinIcon,
+    element: <BulletinPage />,
+    // City-wide: a department's own people have the ranking of their department instead.
+    roles: ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
+    group: 'evaluation',
   },
   {
     key: 'import',
