@@ -50,6 +50,11 @@ export const PERMISSIONS = {
   'dispatch.test': ['admin', 'dispatcher', 'acceptor', 'shiftlead'],
   // 综合评价: handlers and department admins read their own department only (checked by the service).
   'evaluation.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'handler', 'dept_admin'],
+  // Closing (materialising) and recomputing evaluation periods.
+  'evaluation.periods': ['admin'],
+  // 申诉: a department appeals a deduction (its own cases, checked by the service); leaders decide.
+  'evaluation.appeal': ['handler', 'dept_admin'],
+  'evaluation.decide': ['admin', 'leader'],
   // 监督指挥大屏: the city-wide live picture.
   'command.read': ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'],
   // 巡查: inspectors send their positions while on duty; the centre reads tracks and coverage.

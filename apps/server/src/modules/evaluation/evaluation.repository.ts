@@ -429,6 +429,20 @@ export class EvaluationRepository {
     return p.attribution === 'created' ? sql`c.created_at >= ${p.lo} AND c.created_at < ${p.hi}` : sql`true`;
   }
 
+  /** Every fact of the period of some cases (accepted appeals adjust these), with the department it counts for. */
+  async factsOfCases(
+    p: Period,
+    caseIds: number[],
+  ): Promise<Array<{ kind: FactKind; caseId: number; departmentId: number | null; flag: boolean }>> {
+    if (caseIds.length === 0) return [];
+    const cases = p.attribution === 'created' ? sql`JOIN case_file c ON c.id = f.case_id AND ${this.caseFilter(p)}` : sql``;
+    const r = await sql<{ kind: FactKind; caseId: number; departmentId: number | null; flag: boolean }>`
+      SELECT f.kind, f.case_id AS "caseId", f.department_id AS "departmentId", f.flag
+      FROM (${this.facts(p)}) f ${cases}
+      WHERE f.case_id = ANY(${caseIds.map(String)}::bigint[])`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, caseId: Number(x.caseId), departmentId: x.departmentId === null ? null : Number(x.departmentId) }));
+  }
+
   /** Fact counts per department (facts with no department are left out). */
   async departmentCounts(p: Period, departmentId?: number): Promise<FactCount[]> {
     if (await this.fromRollup(p)) {

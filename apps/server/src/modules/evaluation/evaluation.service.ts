@@ -3,6 +3,8 @@ import type { Context } from '../../context.ts';
 import { forbidden, notFound, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { DAY_MS, elapsed, isoToDay, Zone } from '../calendar/calendar.math.ts';
+import { ownDepartment, ownDepartmentOnly } from './evaluation.access.ts';
+import { type AcceptedAppeal, APPEAL_EFFECTS, type AppealIndicator, EvaluationAppeals } from './evaluation.appeals.ts';
 import {
   type Composite,
   composite,
@@ -17,6 +19,7 @@ import {
   type RegionIndicator,
   ratio,
 } from './evaluation.config.ts';
+import { EvaluationPeriods } from './evaluation.periods.ts';
 import { POSITION_FACTS, POSITION_FLAG_OF, type PositionTally, positionIndicators } from './evaluation.positions.ts';
 import {
   EvaluationRepository,
@@ -142,16 +145,22 @@ export function regionIndicators(t: Tally): Values<RegionIndicator> {
 
 const EXPLAIN_LIMIT = 1000;
 
-/** Callers whose every evaluation role is a department's own (处置人员, 部门管理员) see their department only. */
-function ownDepartmentOnly(auth: Auth): boolean {
-  const roles = auth.roles.filter((r) =>
-    ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'handler', 'dept_admin'].includes(r.role),
-  );
-  return roles.length > 0 && roles.every((r) => r.role === 'handler' || r.role === 'dept_admin');
+interface Adjustment {
+  departmentId: number;
+  delta: Tally;
+  appealIds: number[];
+  /** Cases whose late disposals count as in time (out of 超期处置倍数). */
+  lateCases: Set<number>;
 }
-function ownDepartment(auth: Auth): number | null {
-  const grant = auth.roles.find((r) => (r.role === 'handler' || r.role === 'dept_admin') && r.scopeDepartmentId !== null);
-  return grant?.scopeDepartmentId ?? auth.departmentId;
+
+/** A tally with an appeal's deltas added. */
+function applyAdjustment(t: Tally, delta: Tally): Tally {
+  const out: Tally = { ...t };
+  for (const [k, d] of Object.entries(delta) as Array<[FactKind, { n: number; flagged: number }]>) {
+    const x = out[k] ?? { n: 0, flagged: 0 };
+    out[k] = { n: x.n + d.n, flagged: x.flagged + d.flagged };
+  }
+  return out;
 }
 
 /**
@@ -160,8 +169,14 @@ function ownDepartment(auth: Auth): number | null {
  */
 export class EvaluationService {
   readonly repo: EvaluationRepository;
+  /** 申诉: departments' appeals of deductions. */
+  readonly appeals: EvaluationAppeals;
+  /** Closed (materialised) periods. */
+  readonly periods: EvaluationPeriods;
   constructor(private readonly ctx: Context) {
     this.repo = new EvaluationRepository(ctx.db);
+    this.appeals = new EvaluationAppeals(ctx);
+    this.periods = new EvaluationPeriods(ctx, this);
   }
 
   /** The period bounds; 422 unless from < to (dates as YYYY-MM-DD, local to the city). */
@@ -203,29 +218,96 @@ export class EvaluationService {
   }
 
   /** Indicators and composite per department; a department's own people get their department only. */
-  async departments(auth: Auth, q: PeriodQuery) {
+  async departments(auth: Auth, q: PeriodQuery & { appeals?: 'apply' | 'ignore' }) {
     const own = ownDepartmentOnly(auth) ? ownDepartment(auth) : undefined;
     if (own === null) throw forbidden('您不属于任何部门 / You belong to no department');
+    return this.departmentResults(q, own, q.appeals !== 'ignore');
+  }
+
+  /**
+   * Department results (all departments, or one), with the accepted appeals applied: an item an
+   * appeal changed keeps its figures without them in `withoutAppeals`.
+   */
+  async departmentResults(q: PeriodQuery, own?: number, applyAppeals = true) {
     const period = await this.period(q);
     const { version, config } = await this.config(q.configVersion);
-    const [counts, multiples] = await Promise.all([
+    const [counts, appeals] = await Promise.all([
       this.repo.departmentCounts(period, own).then(tallies),
-      this.overdueMultiples(period, own),
+      applyAppeals ? this.appeals.accepted(own) : Promise.resolve([]),
     ]);
+    const adjust = await this.appealAdjustments(period, appeals);
+    const late = new Set([...adjust.values()].flatMap((a) => [...a.lateCases].map((c) => `${a.departmentId}:${c}`)));
+    const multiples = await this.overdueMultiples(period, own, late);
     const depts = await this.repo.departments(own === undefined ? undefined : [own]);
     return {
       ...this.periodOut(q, period),
       configVersion: version,
       items: depts.map((d) => {
-        const indicators = departmentIndicators(counts.get(d.id) ?? {}, multiples.get(d.id) ?? 0);
-        return { department: d, indicators, composite: this.scored(composite(config, 'department', indicators)) };
+        const raw = counts.get(d.id) ?? {};
+        const a = adjust.get(d.id);
+        const indicators = departmentIndicators(a ? applyAdjustment(raw, a.delta) : raw, multiples.kept.get(d.id) ?? 0);
+        const item: {
+          department: typeof d;
+          indicators: Values<DepartmentIndicator>;
+          composite: ReturnType<EvaluationService['scored']>;
+          appeals: number[];
+          withoutAppeals?: { indicators: Values<DepartmentIndicator>; composite: ReturnType<EvaluationService['scored']> };
+        } = {
+          department: d,
+          indicators,
+          composite: this.scored(composite(config, 'department', indicators)),
+          appeals: a ? a.appealIds : [],
+        };
+        if (a) {
+          const before = departmentIndicators(raw, multiples.all.get(d.id) ?? 0);
+          item.withoutAppeals = { indicators: before, composite: this.scored(composite(config, 'department', before)) };
+        }
+        return item;
       }),
     };
+  }
+
+  /**
+   * What the accepted appeals change in a period, per department: fact-count deltas, the appeal
+   * ids that changed something, and the cases whose late disposals no longer count as late.
+   */
+  private async appealAdjustments(period: Period, appeals: AcceptedAppeal[]): Promise<Map<number, Adjustment>> {
+    const out = new Map<number, Adjustment>();
+    if (appeals.length === 0) return out;
+    const facts = await this.repo.factsOfCases(period, [...new Set(appeals.map((a) => a.caseId))]);
+    for (const a of appeals) {
+      const effect = APPEAL_EFFECTS[a.indicator as AppealIndicator];
+      if (!effect) continue;
+      const hit = facts.filter(
+        (f) =>
+          f.caseId === a.caseId && f.departmentId === a.departmentId && f.kind === effect.kind && (effect.mode === 'remove' || !f.flag),
+      );
+      if (hit.length === 0) continue;
+      const adj = out.get(a.departmentId) ?? { departmentId: a.departmentId, delta: {}, appealIds: [], lateCases: new Set<number>() };
+      adj.appealIds.push(a.id);
+      for (const f of hit) {
+        const d = adj.delta[f.kind] ?? { n: 0, flagged: 0 };
+        if (effect.mode === 'onTime') d.flagged += 1;
+        else {
+          d.n -= 1;
+          if (f.flag) d.flagged -= 1;
+        }
+        adj.delta[f.kind] = d;
+      }
+      if (effect.mode === 'onTime') adj.lateCases.add(a.caseId);
+      out.set(a.departmentId, adj);
+    }
+    return out;
   }
 
   /** Indicators and composite per region of one level. */
   async regions(auth: Auth, q: PeriodQuery & { level: RegionLevel }) {
     if (ownDepartmentOnly(auth)) throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+    return this.regionResults(q);
+  }
+
+  /** Region results of one level. */
+  async regionResults(q: PeriodQuery & { level: RegionLevel }) {
     const period = await this.period(q);
     const { version, config } = await this.config(q.configVersion);
     const counts = tallies(await this.repo.regionCounts(period, q.level));
@@ -244,12 +326,17 @@ export class EvaluationService {
   /**
    * 超期处置倍数 per department: Σ elapsed / limit over its late disposals of the period, both
    * counted on the disposal clock's calendar (working time for a 工作时 limit) less the case's
-   * 挂账 pauses.
+   * 挂账 pauses. `kept` leaves out the disposals of `excluded` ("department:case", accepted appeals).
    */
-  async overdueMultiples(period: Period, departmentId?: number): Promise<Map<number, number>> {
+  async overdueMultiples(
+    period: Period,
+    departmentId?: number,
+    excluded: Set<string> = new Set(),
+  ): Promise<{ all: Map<number, number>; kept: Map<number, number> }> {
     const rows = await this.repo.lateDisposals(period, departmentId);
-    const out = new Map<number, number>();
-    if (rows.length === 0) return out;
+    const all = new Map<number, number>();
+    const kept = new Map<number, number>();
+    if (rows.length === 0) return { all, kept };
     const cal = await this.ctx.services.calendar.load();
     for (const r of rows) {
       const timeType = (r.timeType ?? 'natural') as TimeType;
@@ -261,14 +348,20 @@ export class EvaluationService {
       const used = elapsed(r.startedAt, r.endedAt, timeType, cal, pauses);
       // A deadline at the clock's start (no counted time allowed) is not a multiple: counted as 1.
       const multiple = limit > 0 ? used / limit : 1;
-      out.set(r.departmentId, (out.get(r.departmentId) ?? 0) + multiple);
+      all.set(r.departmentId, (all.get(r.departmentId) ?? 0) + multiple);
+      if (!excluded.has(`${r.departmentId}:${r.caseId}`)) kept.set(r.departmentId, (kept.get(r.departmentId) ?? 0) + multiple);
     }
-    return out;
+    return { all, kept };
   }
 
   /** Indicators and composite per person holding one position role (岗位). */
   async positions(auth: Auth, q: PeriodQuery & { role: PositionRole }) {
     if (ownDepartmentOnly(auth)) throw forbidden('部门人员只能查看本部门评价 / Department staff see their own department only');
+    return this.positionResults(q);
+  }
+
+  /** Position results of one role. */
+  async positionResults(q: PeriodQuery & { role: PositionRole }) {
     const period = await this.period(q);
     const { version, config } = await this.config(q.configVersion);
     const counts = await this.repo.positionCounts(period, q.role);
@@ -332,9 +425,22 @@ export class EvaluationService {
     const period = await this.period(q);
     const kinds =
       type === 'department' ? DEPARTMENT_FACTS[q.indicator as DepartmentIndicator] : REGION_FACTS[q.indicator as RegionIndicator];
-    const rows = await this.repo.factRows(period, object, kinds, EXPLAIN_LIMIT + 1, FLAG_OF[q.indicator]);
+    // A department's accepted appeals change some of its facts: then the flag is filtered here,
+    // after the appeals are applied, not in SQL.
+    const appeals = type === 'department' ? await this.appeals.accepted(id) : [];
+    const flag = FLAG_OF[q.indicator];
+    const rows = await this.repo.factRows(period, object, kinds, EXPLAIN_LIMIT + 1, appeals.length ? undefined : flag);
     const truncated = rows.length > EXPLAIN_LIMIT;
-    const facts = rows.slice(0, EXPLAIN_LIMIT);
+    const kept: Array<FactRow & { appealId?: number }> = [];
+    const excluded: Array<FactRow & { appealId: number }> = [];
+    for (const f of rows.slice(0, EXPLAIN_LIMIT)) {
+      const a = appeals.find((x) => x.caseId === f.caseId && APPEAL_EFFECTS[x.indicator as AppealIndicator]?.kind === f.kind);
+      const effect = a ? APPEAL_EFFECTS[a.indicator as AppealIndicator] : undefined;
+      if (a && effect?.mode === 'remove') excluded.push({ ...f, appealId: a.id });
+      else if (a && effect?.mode === 'onTime' && !f.flag) kept.push({ ...f, flag: true, appealId: a.id });
+      else kept.push(f);
+    }
+    const facts = flag === undefined ? kept : kept.filter((f) => f.flag === flag);
     // The value recomputed from the same facts, so a drill-down always adds up to the figure.
     const tally: Tally = {};
     for (const f of facts) {
@@ -343,10 +449,20 @@ export class EvaluationService {
       if (f.flag) t.flagged += 1;
       tally[f.kind] = t;
     }
-    const multiple = q.indicator === 'overdueMultiple' && !truncated ? ((await this.overdueMultiples(period, id)).get(id) ?? 0) : 0;
+    const late = new Set(appeals.filter((a) => a.indicator === 'disposedLate').map((a) => `${id}:${a.caseId}`));
+    const multiple =
+      q.indicator === 'overdueMultiple' && !truncated ? ((await this.overdueMultiples(period, id, late)).kept.get(id) ?? 0) : 0;
     const values = type === 'department' ? departmentIndicators(tally, multiple) : regionIndicators(tally);
     const value = (values as Record<string, number | null>)[q.indicator] ?? null;
-    return this.explained(q, period, { type, ...described }, kinds, facts, truncated, value);
+    const out = this.explained(q, period, { type, ...described }, kinds, facts, truncated, value);
+    if (type !== 'department') return out;
+    return {
+      ...out,
+      facts: out.facts.map((f, i) => ({ ...f, appealId: facts[i]?.appealId ?? null })),
+      excludedByAppeal: excluded
+        .filter((f) => flag === undefined || f.flag === flag)
+        .map((f) => ({ kind: f.kind, caseId: f.caseId, caseNumber: f.caseNumber, eventId: f.eventId, appealId: f.appealId })),
+    };
   }
 
   /** The drill-down of one person's indicator in one position role. */
