@@ -42,6 +42,7 @@ export const CaseFilters = {
   classCode: Type.Optional(Type.String({ pattern: '^\\d{2,9}$' })),
   districtId: Type.Optional(Type.Integer({ minimum: 1 })),
   departmentId: Type.Optional(Type.Integer({ minimum: 1 })),
+  componentId: Type.Optional(Type.Integer({ minimum: 1, description: 'cases reported on this component (部件)' })),
   source: Type.Optional(OneOf(CASE_SOURCES)),
   overdue: Type.Optional(Type.Boolean()),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),

@@ -57,6 +57,7 @@ export interface CaseFilter {
   classCode?: string;
   districtId?: number;
   departmentId?: number;
+  componentId?: number;
   source?: CaseSource;
   overdue?: boolean;
   q?: string;
@@ -1030,6 +1031,7 @@ export class CasesService {
     if (f.classCode) where.push(sql`c.class_code = ${f.classCode}`);
     if (f.districtId) where.push(sql`c.district_id = ${f.districtId}`);
     if (f.departmentId) where.push(sql`c.department_id = ${f.departmentId}`);
+    if (f.componentId) where.push(sql`c.component_id = ${f.componentId}`);
     if (f.source) where.push(sql`c.source = ${f.source}`);
     if (f.overdue) where.push(sql`c.phase_deadline < ${this.ctx.now()}`);
     if (f.from) where.push(sql`c.created_at >= ${new Date(f.from)}`);
