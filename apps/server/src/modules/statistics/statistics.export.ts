@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import { DEPARTMENT_INDICATORS, REGION_INDICATORS } from '../evaluation/evaluation.config.ts';
+import {
+  DEPARTMENT_INDICATORS,
+  POSITION_INDICATORS,
+  POSITION_ROLES,
+  type PositionRole,
+  REGION_INDICATORS,
+} from '../evaluation/evaluation.config.ts';
 import { type ExportLang, xlsxStream } from '../exchange/exchange.writers.ts';
 import type { Change, RankingItem, RankingObject, StatisticsService } from './statistics.service.ts';
 
@@ -29,6 +35,44 @@ export const INDICATOR_LABELS: Record<string, Label> = {
   closedOnTime: { zh: '按期结案数', en: 'Closed on time' },
   onTimeCloseRate: { zh: '按期结案率', en: 'On-time close rate' },
   reports: { zh: '上报数', en: 'Reports' },
+  // 岗位 (positions)
+  reported: { zh: '上报数', en: 'Reported' },
+  validReported: { zh: '有效上报数', en: 'Valid reports' },
+  validReportRate: { zh: '有效上报率', en: 'Valid report rate' },
+  verifyDue: { zh: '应核实数', en: 'Due to verify' },
+  verifiedOnTime: { zh: '按时核实数', en: 'Verified on time' },
+  onTimeVerifyRate: { zh: '按时核实率', en: 'On-time verify rate' },
+  checkDue: { zh: '应核查数', en: 'Due to check' },
+  checkedOnTime: { zh: '按时核查数', en: 'Checked on time' },
+  onTimeCheckRate: { zh: '按时核查率', en: 'On-time check rate' },
+  missed: { zh: '漏报数', en: 'Missed' },
+  beatRegistered: { zh: '责任网格立案数', en: 'Registered in beat' },
+  missedRate: { zh: '漏报率', en: 'Missed rate' },
+  selfHandled: { zh: '自处理数', en: 'Self-handled' },
+  received: { zh: '受理数', en: 'Received' },
+  receivedOnTime: { zh: '按时受理数', en: 'Received on time' },
+  onTimeReceiveRate: { zh: '按时受理率', en: 'On-time receive rate' },
+  sentVerify: { zh: '发核实数', en: 'Sent to verify' },
+  sentVerifyOnTime: { zh: '按时发核实数', en: 'Sent to verify on time' },
+  sendVerifyOnTimeRate: { zh: '核实按时派发率', en: 'Verify sent on time rate' },
+  sentCheck: { zh: '发核查数', en: 'Sent to check' },
+  sentCheckOnTime: { zh: '按时发核查数', en: 'Sent to check on time' },
+  sendCheckOnTimeRate: { zh: '核查按时派发率', en: 'Check sent on time rate' },
+  registeredOnTime: { zh: '按时立案数', en: 'Registered on time' },
+  onTimeRegisterRate: { zh: '按时立案率', en: 'On-time register rate' },
+  cancelled: { zh: '作废数', en: 'Cancelled' },
+  accurateRegisterRate: { zh: '准确立案率', en: 'Accurate register rate' },
+  dispatched: { zh: '派遣数', en: 'Dispatched' },
+  dispatchedOnTime: { zh: '按时派遣数', en: 'Dispatched on time' },
+  onTimeDispatchRate: { zh: '按时派遣率', en: 'On-time dispatch rate' },
+  misdispatched: { zh: '错误派遣数', en: 'Misdispatched' },
+  accurateDispatchRate: { zh: '准确派遣率', en: 'Accurate dispatch rate' },
+};
+
+/** The 值班长's 结案 figures are 按时 (over 结案数), not the regions' 按期 (over 应结案数). */
+const SHIFTLEAD_LABELS: Record<string, Label> = {
+  closedOnTime: { zh: '按时结案数', en: 'Closed on time' },
+  onTimeCloseRate: { zh: '按时结案率', en: 'On-time close rate' },
 };
 
 const OBJECT_LABELS: Record<RankingObject, Label> = {
@@ -37,17 +81,39 @@ const OBJECT_LABELS: Record<RankingObject, Label> = {
   community: { zh: '社区', en: 'Community' },
   grid: { zh: '单元网格', en: 'Unit grid' },
   department: { zh: '部门', en: 'Department' },
+  inspector: { zh: '监督员', en: 'Inspector' },
+  acceptor: { zh: '受理员', en: 'Acceptor' },
+  shiftlead: { zh: '值班长', en: 'Shift leader' },
+  dispatcher: { zh: '派遣员', en: 'Dispatcher' },
 };
 
-const RATES = new Set(['disposalRate', 'onTimeDisposalRate', 'reworkRate', 'closeRate', 'reportRate', 'onTimeCloseRate']);
+const RATES = new Set([
+  'disposalRate',
+  'onTimeDisposalRate',
+  'reworkRate',
+  'closeRate',
+  'reportRate',
+  'onTimeCloseRate',
+  'validReportRate',
+  'onTimeVerifyRate',
+  'onTimeCheckRate',
+  'missedRate',
+  'onTimeReceiveRate',
+  'sendVerifyOnTimeRate',
+  'sendCheckOnTimeRate',
+  'onTimeRegisterRate',
+  'accurateRegisterRate',
+  'onTimeDispatchRate',
+  'accurateDispatchRate',
+]);
 
 const l = (x: Label, lang: ExportLang) => (lang === 'en' ? x.en : x.zh);
 /** A rate as a percentage with one decimal (Excel shows the number; N/A stays empty). */
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
 const num = (v: number | null | undefined) => (v === null || v === undefined ? null : v);
 const value = (k: string, v: number | null | undefined) => (RATES.has(k) ? pct(v) : num(v));
-const header = (k: string, lang: ExportLang) => {
-  const x = INDICATOR_LABELS[k] ?? { zh: k, en: k };
+const header = (k: string, lang: ExportLang, object?: RankingObject) => {
+  const x = (object === 'shiftlead' ? SHIFTLEAD_LABELS[k] : undefined) ?? INDICATOR_LABELS[k] ?? { zh: k, en: k };
   return RATES.has(k) ? `${l(x, lang)} (%)` : l(x, lang);
 };
 
@@ -56,7 +122,11 @@ type Bulletin = Awaited<ReturnType<StatisticsService['bulletin']>>;
 
 /** One object type's ranking as a sheet: rank, object, grade, composite and its change, every indicator. */
 function rankingSheet(r: { object: RankingObject; items: RankingItem[] }, lang: ExportLang, name?: string) {
-  const indicators: readonly string[] = r.object === 'department' ? DEPARTMENT_INDICATORS : REGION_INDICATORS;
+  const indicators: readonly string[] = (POSITION_ROLES as readonly string[]).includes(r.object)
+    ? POSITION_INDICATORS[r.object as PositionRole]
+    : r.object === 'department'
+      ? DEPARTMENT_INDICATORS
+      : REGION_INDICATORS;
   const zh = lang !== 'en';
   return {
     name: name ?? `${l(OBJECT_LABELS[r.object], lang)}${zh ? '排名' : ' ranking'}`,
@@ -69,7 +139,7 @@ function rankingSheet(r: { object: RankingObject; items: RankingItem[] }, lang: 
       { header: zh ? '综合指标值' : 'Composite', width: 10 },
       { header: zh ? '上期综合指标值' : 'Previous composite', width: 12 },
       { header: zh ? '环比变化' : 'Change', width: 9 },
-      ...indicators.map((k) => ({ header: header(k, lang), width: 11 })),
+      ...indicators.map((k) => ({ header: header(k, lang, r.object), width: 11 })),
     ],
     write: async (add: (values: unknown[]) => void) => {
       for (const i of r.items) {

@@ -3,11 +3,13 @@ import type { Context } from '../../context.ts';
 import { forbidden, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { dayToIso, isoToDay } from '../calendar/calendar.math.ts';
+import { POSITION_ROLES, type PositionRole } from '../evaluation/evaluation.config.ts';
 import type { PeriodQuery } from '../evaluation/evaluation.service.ts';
 import { type ReportCount, StatisticsRepository } from './statistics.repository.ts';
 
-export const RANKING_OBJECTS = ['district', 'street', 'community', 'grid', 'department'] as const;
+export const RANKING_OBJECTS = ['district', 'street', 'community', 'grid', 'department', ...POSITION_ROLES] as const;
 export type RankingObject = (typeof RANKING_OBJECTS)[number];
+const isPosition = (o: RankingObject): o is PositionRole => (POSITION_ROLES as readonly string[]).includes(o);
 
 export interface Days {
   from: string;
@@ -138,6 +140,20 @@ export class StatisticsService {
 
   /** The evaluation rows of one object type for a period, flattened to id, code, name. */
   private async evaluate(auth: Auth, object: RankingObject, q: PeriodQuery): Promise<{ configVersion: number; items: EvalItems }> {
+    if (isPosition(object)) {
+      // 岗位: one row per person holding the position (the username stands in for a code).
+      const r = await this.evaluation.positions(auth, { ...q, role: object });
+      return {
+        configVersion: r.configVersion,
+        items: r.items.map((i) => ({
+          id: i.person.id,
+          code: i.person.username,
+          name: i.person.name,
+          indicators: i.indicators as Record<string, number | null>,
+          composite: i.composite,
+        })),
+      };
+    }
     if (object === 'department') {
       const r = await this.evaluation.departments(auth, q);
       return {

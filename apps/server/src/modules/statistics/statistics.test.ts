@@ -309,6 +309,23 @@ describe('statistics: rankings, thematic statistics and the monthly bulletin', (
     expect((await get('handler', '/api/statistics/rankings?object=street&from=2026-10-01&to=2026-11-01')).statusCode).toBe(403);
   });
 
+  it('ranks the people of a position (岗位) from the evaluation positions', async () => {
+    const res = await get('leader', '/api/statistics/rankings?object=shiftlead&from=2026-10-01&to=2026-11-01');
+    expect(res.statusCode, res.body).toBe(200);
+    const b = res.json();
+    expect(b.object).toBe('shiftlead');
+    const lead = b.items.find((i: { code: string }) => i.code === 'shiftlead');
+    expect(lead).toBeTruthy();
+    expect(Object.keys(lead.indicators)).toEqual(expect.arrayContaining(['registered', 'onTimeRegisterRate', 'accurateRegisterRate']));
+    const x = await get('leader', '/api/statistics/rankings.xlsx?object=shiftlead&from=2026-10-01&to=2026-11-01');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(x.rawPayload as unknown as ArrayBuffer);
+    const head = ((wb.worksheets[0] as ExcelJS.Worksheet).getRow(1).values as unknown[]).slice(1);
+    expect((wb.worksheets[0] as ExcelJS.Worksheet).name).toBe('值班长排名');
+    expect(head).toEqual(expect.arrayContaining(['按时立案率 (%)', '准确立案率 (%)', '按时结案率 (%)']));
+    expect((await get('handler', '/api/statistics/rankings?object=inspector&from=2026-10-01&to=2026-11-01')).statusCode).toBe(403);
+  });
+
   it('assembles the monthly bulletin: totals, rates and changes, rankings, worst classes, hot grids', async () => {
     const res = await get('leader', '/api/statistics/bulletin?month=2026-10');
     expect(res.statusCode, res.body).toBe(200);
