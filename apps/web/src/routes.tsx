@@ -10,7 +10,7 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { AuditIcon, CalendarIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import { AuditIcon, CalendarIcon, CensusIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
 import { BulletinIcon, EvaluationIcon, RankingsIcon, StatisticsIcon } from './pages/evaluation/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
@@ -31,6 +31,7 @@ const BulletinPage = lazy(() => import('./pages/evaluation/BulletinPage.tsx'));
 const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
 const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
 const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
+const CensusPage = lazy(() => import('./pages/census/CensusPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -158,6 +159,14 @@ export const PAGES: PageRoute[] = [
     element: <CalendarPage />,
     roles: ['admin'],
     group: 'maintenance',
+  },
+  {
+    key: 'census',
+    path: '/census',
+    label: 'maint.census.nav',
+    icon: CensusIcon,
+    element: <CensusPage />,
+    roles: rolesWith('components.read').filter((r) => r !== 'machine'),
   },
   {
     key: 'case',
