@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import exifr from 'exifr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,9 +96,6 @@ describe.skipIf(!HAS_CHROMIUM)('public reporting: a citizen reports, follows, ra
         raw[i + 2] = 70 + ((x ^ y) & 0x3f);
       }
     }
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-      .jpeg({ quality: 92 })
-      .toFile(photoPath);
     server = await startServer();
     browser = await launchBrowser();
     for (const name of ['inspector', 'acceptor', 'shiftlead', 'dispatcher', 'handler']) {
@@ -124,6 +122,22 @@ describe.skipIf(!HAS_CHROMIUM)('public reporting: a citizen reports, follows, ra
     }
     expect(spot.lng).not.toBe(0);
     handlerDept = (await u('handler').ok<{ departmentId: number }>('GET', '/api/auth/me')).departmentId;
+    // Taken on a phone held upright (EXIF orientation 6: the pixels lie on their side), with the
+    // time and the GPS of the place: the page turns it upright and keeps the time and GPS.
+    const dms = (v: number) => {
+      const d = Math.floor(v);
+      const m = Math.floor((v - d) * 60);
+      return `${d}/1 ${m}/1 ${Math.round(((v - d) * 60 - m) * 60 * 10000)}/10000`;
+    };
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 92 })
+      .withMetadata({ orientation: 6 })
+      .withExif({
+        IFD0: { Make: 'PhoneCam', Model: 'P1' },
+        IFD2: { DateTimeOriginal: '2026:11:30 08:30:00', OffsetTimeOriginal: '+08:00' },
+        IFD3: { GPSLatitudeRef: 'N', GPSLatitude: dms(spot.lat), GPSLongitudeRef: 'E', GPSLongitude: dms(spot.lng) },
+      })
+      .toFile(photoPath);
     context = await browser.newContext({
       ...PHONE,
       geolocation: { longitude: spot.lng, latitude: spot.lat, accuracy: 10 },
@@ -266,6 +280,23 @@ describe.skipIf(!HAS_CHROMIUM)('public reporting: a citizen reports, follows, ra
     figures.trackLoadJsCssGzipBytes = gzOf(trackLoaded);
     expect([...trackLoaded].some((p) => p.includes('maplibre'))).toBe(false);
     await trackPage.close();
+
+    // The photo as uploaded: compressed and upright, with the camera's time and GPS carried over
+    // (orientation reset); the public sees it without any EXIF.
+    const log = await u('acceptor').ok<Array<{ payload: { photos?: string[] } }>>('GET', `/api/cases/${found.items[0]?.id}/timeline`);
+    const photoId = log[0]?.payload.photos?.[0] as string;
+    const got = await fetch(`${server.url}/api/media/${photoId}`, { headers: { cookie: u('acceptor').cookie } });
+    const uploaded = Buffer.from(await got.arrayBuffer());
+    const meta = await sharp(uploaded).metadata();
+    expect([meta.width, meta.height, meta.orientation ?? 1]).toEqual([1067, 1600, 1]);
+    const gps = await exifr.gps(uploaded);
+    expect(gps.latitude).toBeCloseTo(spot.lat, 5);
+    expect(gps.longitude).toBeCloseTo(spot.lng, 5);
+    expect(await exifr.parse(uploaded, { pick: ['DateTimeOriginal'], reviveValues: false })).toMatchObject({
+      DateTimeOriginal: '2026:11:30 08:30:00',
+    });
+    const pub = Buffer.from(await (await fetch(`${server.url}/api/public/media/${photoId}`)).arrayBuffer());
+    expect(await exifr.gps(pub).catch(() => undefined)).toBeFalsy();
 
     await page.getByTestId('pr-follow').click();
     await page.locator('[data-testid="pr-track"][data-state="reported"]').waitFor({ timeout: 20_000 });
