@@ -10,7 +10,7 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { AuditIcon, CalendarIcon, CensusIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import { AuditIcon, BeatsIcon, CalendarIcon, CensusIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
 import { BulletinIcon, EvaluationIcon, RankingsIcon, StatisticsIcon } from './pages/evaluation/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
@@ -32,6 +32,7 @@ const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
 const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
 const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
 const CensusPage = lazy(() => import('./pages/census/CensusPage.tsx'));
+const BeatsPage = lazy(() => import('./pages/admin/BeatsPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -167,6 +168,15 @@ export const PAGES: PageRoute[] = [
     icon: CensusIcon,
     element: <CensusPage />,
     roles: rolesWith('components.read').filter((r) => r !== 'machine'),
+  },
+  {
+    key: 'beats',
+    path: '/admin/beats',
+    label: 'maint.beats.nav',
+    icon: BeatsIcon,
+    element: <BeatsPage />,
+    roles: ['admin'],
+    group: 'maintenance',
   },
   {
     key: 'case',
