@@ -2,7 +2,7 @@
  * Evaluation over a year of a large city: CITYLOOP_BENCH_EVAL_CASES cases (default 3,000,000)
  * over the 365 days of 2025 with their phase logs, generated in SQL into a throwaway database
  * holding the demo city (CITYLOOP_BENCH_EVAL_SCALE, default 0.1), then the full evaluation
- * (every department, regions at all four levels, completion attribution) timed for one month
+ * (every department, regions at all four levels, the four positions, completion attribution) timed for one month
  * and for the whole year. Baseline in the same run: a bare GROUP BY of the same period's log rows
  * by department and action.
  *
@@ -29,6 +29,7 @@ import { migrate } from '../apps/server/src/db/migrate.ts';
 import type { DB } from '../apps/server/src/db/schema.ts';
 import type { Auth } from '../apps/server/src/modules/auth/auth.service.ts';
 import { loadDemoCity } from '../apps/server/src/modules/demo/demo.service.ts';
+import { POSITION_ROLES } from '../apps/server/src/modules/evaluation/evaluation.config.ts';
 import { REGION_LEVELS } from '../apps/server/src/modules/evaluation/evaluation.repository.ts';
 
 const CASES = Number(process.env.CITYLOOP_BENCH_EVAL_CASES ?? 3_000_000);
@@ -158,7 +159,8 @@ async function generate(db: Kysely<DB>, n: number): Promise<void> {
   // and end (hours after the report), deadline (hours), department.
   const steps = sql`LATERAL (
     SELECT v.*, row_number() OVER (ORDER BY v.k)::int AS seq, count(*) OVER () AS steps FROM (VALUES
-      (1, 'report', NULL, 'reported', 'report', CASE WHEN c.source = 'hotline' THEN 'acceptor' ELSE 'inspector' END, 0, 0, NULL::float8, NULL::bigint),
+      (1, 'report', NULL, 'reported', 'report', CASE c.source WHEN 'inspector' THEN 'inspector' WHEN 'hotline' THEN 'acceptor' END, 0, 0,
+          NULL::float8, NULL::bigint),
       (2, CASE WHEN c.source IN ('public', 'hotline') THEN 'send_verify' ELSE 'accept' END, 'reported',
           CASE WHEN c.source IN ('public', 'hotline') THEN 'verifying' ELSE 'accepted' END, 'receive', 'acceptor',
           0, CASE WHEN c.source IN ('public', 'hotline') THEN 0.5 ELSE c.acc END, 1, NULL),
@@ -219,14 +221,29 @@ async function generate(db: Kysely<DB>, n: number): Promise<void> {
     FROM bench_case c, ${steps} WHERE s.seq = s.steps`.execute(db);
   step('cases');
   await sql`SELECT setval(pg_get_serial_sequence('case_file', 'id'), (SELECT max(id) FROM case_file))`.execute(db);
+  // Actors: the inspector whose beat holds the grid; the centre's people of each role in turn.
+  const people = async (role: string) =>
+    (
+      await sql<{ id: string }>`SELECT p.person_id AS id FROM person_role p WHERE p.role = ${role} ORDER BY p.person_id`.execute(db)
+    ).rows.map((r) => r.id);
+  const actor = async (role: string) => {
+    const ids = await people(role);
+    return ids.length ? sql`(${ids}::bigint[])[1 + ((c.id + s.k) % ${ids.length})]` : sql`NULL::bigint`;
+  };
+  await sql`CREATE TEMP TABLE bench_beat AS
+    SELECT DISTINCT ON (bg.grid_id) bg.grid_id, b.inspector_id FROM beat_grid bg JOIN beat b ON b.id = bg.beat_id
+    WHERE b.inspector_id IS NOT NULL ORDER BY bg.grid_id, b.id`.execute(db);
   await sql`
-    INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_role, department_id, started_at, ended_at,
+    INSERT INTO case_event (case_id, seq, action, from_state, to_state, phase, actor_id, actor_role, department_id, started_at, ended_at,
       deadline_at, time_type, on_time)
-    SELECT c.id, s.seq, s.action, s.from_state, s.to_state, s.phase, s.role,
+    SELECT c.id, s.seq, s.action, s.from_state, s.to_state, s.phase,
+      CASE s.role WHEN 'inspector' THEN bb.inspector_id WHEN 'acceptor' THEN ${await actor('acceptor')}
+        WHEN 'shiftlead' THEN ${await actor('shiftlead')} WHEN 'dispatcher' THEN ${await actor('dispatcher')} END,
+      s.role,
       CASE WHEN s.k >= 5 THEN coalesce(s.dept, CASE WHEN c.dept2 IS NOT NULL AND s.k >= 9 THEN c.dept2 ELSE c.dept1 END) END,
       c.t0 + s.prev * interval '1 hour', c.t0 + s.at * interval '1 hour', c.t0 + s.dl * interval '1 hour',
       CASE WHEN s.dl IS NOT NULL THEN 'natural' END, CASE WHEN s.dl IS NOT NULL THEN s.at <= s.dl END
-    FROM bench_case c, ${steps}`.execute(db);
+    FROM bench_case c LEFT JOIN bench_beat bb ON bb.grid_id = c.grid_id, ${steps}`.execute(db);
   step('log');
   await sql`ALTER TABLE case_file ENABLE TRIGGER ALL`.execute(db);
   await sql`ALTER TABLE case_event ENABLE TRIGGER ALL`.execute(db);
@@ -237,13 +254,22 @@ async function generate(db: Kysely<DB>, n: number): Promise<void> {
   step('analyze');
   await sql`SELECT evaluation_day_rebuild()`.execute(db);
   step('daily rollup');
-  await sql`DROP TABLE bench_case, bench_grid, bench_class, bench_dept`.execute(db);
+  await sql`DROP TABLE bench_case, bench_grid, bench_class, bench_dept, bench_beat`.execute(db);
 }
 
-/** The full evaluation of a period as the API serves it: every department, regions at all four levels. */
+/**
+ * The full evaluation of a period as the API serves it: every department (超期处置倍数 included),
+ * regions at all four levels, and the four positions person by person.
+ */
 async function evaluate(ctx: Context, auth: Auth, from: string, to: string): Promise<void> {
   await ctx.services.evaluation.departments(auth, { from, to });
   for (const level of REGION_LEVELS) await ctx.services.evaluation.regions(auth, { from, to, level });
+  await evaluatePositions(ctx, auth, from, to);
+}
+
+/** The positions' share of it: every person of the four position roles. */
+async function evaluatePositions(ctx: Context, auth: Auth, from: string, to: string): Promise<void> {
+  for (const role of POSITION_ROLES) await ctx.services.evaluation.positions(auth, { from, to, role });
 }
 
 /** The baseline: the period's log rows grouped by department and action, nothing else. */
@@ -280,12 +306,17 @@ async function run(database: Database, n: number, prefix: string): Promise<Recor
   log(`${prefix}: month ${round(month)} s`);
   const year = await timed(() => evaluate(ctx, auth, '2025-01-01', '2026-01-01'));
   log(`${prefix}: year ${round(year)} s`);
+  const positionsMonth = await timed(() => evaluatePositions(ctx, auth, '2025-06-01', '2025-07-01'));
+  const positionsYear = await timed(() => evaluatePositions(ctx, auth, '2025-01-01', '2026-01-01'));
+  log(`${prefix}: of which positions: month ${round(positionsMonth)} s, year ${round(positionsYear)} s`);
   const baseMonth = await timed(() => bareGroupBy(ctx.db, '2025-06-01T00:00:00+08', '2025-07-01T00:00:00+08'));
   const baseYear = await timed(() => bareGroupBy(ctx.db, '2025-01-01T00:00:00+08', '2026-01-01T00:00:00+08'));
   log(`${prefix}: bare GROUP BY month ${round(baseMonth)} s, year ${round(baseYear)} s`);
   return {
     [`${prefix}_month_s`]: round(month),
     [`${prefix}_year_s`]: round(year),
+    [`${prefix}_positions_month_s`]: round(positionsMonth),
+    [`${prefix}_positions_year_s`]: round(positionsYear),
     [`${prefix}_baseline_month_s`]: round(baseMonth),
     [`${prefix}_baseline_year_s`]: round(baseYear),
     [`${prefix}_year_vs_baseline`]: round(year / baseYear, 2),
