@@ -10,7 +10,16 @@ import {
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { lazy } from 'react';
-import { AuditIcon, BeatsIcon, CalendarIcon, CensusIcon, ClassesIcon, DispatchRulesIcon, OrgsIcon } from './pages/admin/nav.tsx';
+import {
+  AuditIcon,
+  BeatsIcon,
+  CalendarIcon,
+  CensusIcon,
+  ClassesIcon,
+  DispatchRulesIcon,
+  OrgsIcon,
+  RegionsIcon,
+} from './pages/admin/nav.tsx';
 import { BulletinIcon, EvaluationIcon, RankingsIcon, StatisticsIcon } from './pages/evaluation/nav.tsx';
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
@@ -33,6 +42,7 @@ const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
 const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
 const CensusPage = lazy(() => import('./pages/census/CensusPage.tsx'));
 const BeatsPage = lazy(() => import('./pages/admin/BeatsPage.tsx'));
+const RegionsPage = lazy(() => import('./pages/admin/RegionsPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -175,6 +185,15 @@ export const PAGES: PageRoute[] = [
     label: 'maint.beats.nav',
     icon: BeatsIcon,
     element: <BeatsPage />,
+    roles: ['admin'],
+    group: 'maintenance',
+  },
+  {
+    key: 'regions',
+    path: '/admin/regions',
+    label: 'maint.regions.nav',
+    icon: RegionsIcon,
+    element: <RegionsPage />,
     roles: ['admin'],
     group: 'maintenance',
   },

@@ -883,6 +883,33 @@ const en: Resources = {
       moveNote: 'Added grids that belong to another beat move out of it when saved.',
       savedMoved: 'Saved; {{count}} grids moved in from other beats',
     },
+    regions: {
+      nav: 'Grids & regions',
+      map: 'Boundaries',
+      clickHint: 'Click a unit grid to see and change its boundary',
+      dragHint: 'Drag the orange vertices, then save',
+      boundary: 'Boundary',
+      pick: 'Pick a region in the tree, or click a unit grid on the map',
+      name: 'Name',
+      code: 'Code',
+      area: 'Area',
+      version: 'Version',
+      upload: 'Upload GeoJSON',
+      vertices: 'Edit vertices',
+      unsaved: 'The boundary changed and is not saved',
+      discard: 'Discard',
+      uploaded: 'Read a {{type}}: check it, then save',
+      unreadable: 'Cannot read the GeoJSON: {{message}}',
+      saved: 'The boundary of {{name}} is saved as version {{version}}',
+      gridRules:
+        'A unit grid must be a valid polygon inside its community, overlapping no other grid; saving makes a new version and keeps the old one.',
+      regionRules:
+        'A boundary must be a valid Polygon or MultiPolygon in WGS 84 degrees; saving makes a new version and keeps the old one.',
+      importTitle: 'Bulk import and grid generation',
+      importHelp:
+        'A whole set of divisions (districts, streets, communities with their codes) is imported from the command line, where unit grids are also generated per street:',
+      apiDocs: 'API documentation: regions',
+    },
   },
 
   evaluation: {

@@ -48,7 +48,6 @@ export default function GridMap({ chosen = [], onGridClick, outline = null, fitT
   handlers.current = { onGridClick, onReady };
   const chosenRef = useRef<number[]>([]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once per basemap and city view
   useEffect(() => {
     if (!settingsLoaded || !ref.current) return;
     const m = new maplibregl.Map({
@@ -157,7 +156,7 @@ export default function GridMap({ chosen = [], onGridClick, outline = null, fitT
   const fitKey = fitTo?.join(',');
   // biome-ignore lint/correctness/useExhaustiveDependencies: fit when the bounds' values change, not their array
   useEffect(() => {
-    if (!map || !fitTo || !fitTo.every(Number.isFinite)) return;
+    if (!map || !fitTo?.every(Number.isFinite)) return;
     map.fitBounds(
       [
         [fitTo[0], fitTo[1]],
