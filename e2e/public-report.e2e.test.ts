@@ -372,5 +372,34 @@ describe.skipIf(!HAS_CHROMIUM)('public reporting: a citizen reports, follows, ra
     expect(detail.publicFeedback).toEqual([expect.objectContaining({ kind: 'not_fixed', comment: '垃圾只清走了一半，还有很多' })]);
     expect(errors).toEqual([]);
     await page.close();
+
+    // The acceptor's console: the case waits for review with the reporter's words; 返工 sends it
+    // back to the department.
+    if (!browser) throw new Error('not started');
+    const desk = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    try {
+      const staff = await desk.newPage();
+      const consoleErrors: string[] = [];
+      staff.on('pageerror', (err) => consoleErrors.push(err.message));
+      await staff.goto(`${server.url}/cases/${id}`);
+      await staff.waitForURL(/\/login/);
+      await staff.locator('#login-username').fill('acceptor');
+      await staff.locator('#login-password').fill('demo1234');
+      await staff.getByTestId('login-submit').click();
+      await staff.locator('[data-testid="case-detail"][data-state="reopened"]').waitFor({ timeout: 30_000 });
+      expect(await staff.getByTestId('case-state').textContent()).toContain('未解决待复核');
+      expect(await staff.getByTestId('case-public-feedback').textContent()).toContain('垃圾只清走了一半');
+      await staff.getByTestId('action-review_rework').waitFor();
+      await staff.screenshot({ path: path.join(SHOTS, 'public-console-reopened.png') });
+      await staff.getByTestId('action-review_rework').click();
+      await staff.locator('.ant-modal textarea').first().fill('群众反映未清理干净，请返工');
+      await staff.locator('.ant-modal .ant-btn-primary').click();
+      await staff.locator('[data-testid="case-detail"][data-state="dispatched"]').waitFor({ timeout: 30_000 });
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await desk.close();
+    }
+    const after = await u('acceptor').ok<CaseRow & { departmentId: number; reworkCount: number }>('GET', `/api/cases/${id}`);
+    expect(after).toMatchObject({ state: 'dispatched', departmentId: handlerDept, reworkCount: 1 });
   }, 300_000);
 });

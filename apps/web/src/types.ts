@@ -130,6 +130,8 @@ export interface CaseDetail extends CaseItem {
   allowedActions: string[];
   linkedReports: Array<Partial<CaseItem> & { id: number }>;
   duplicates: Array<Partial<CaseItem> & { id: number; distanceM?: number }>;
+  /** A public case's rating and 未解决 by its reporter. */
+  publicFeedback?: Array<{ kind: 'rating' | 'not_fixed'; stars: number | null; comment: string | null; createdAt: string }>;
 }
 
 export interface CaseList {

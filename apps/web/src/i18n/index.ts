@@ -1,6 +1,7 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import en from './en.ts';
+import { publicFeedbackEn, publicFeedbackZh } from './publicFeedback.ts';
 import zhCN from './zh-CN.ts';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
@@ -25,6 +26,9 @@ void i18n.use(initReactI18next).init({
   interpolation: { escapeValue: false },
   returnNull: false,
 });
+
+i18n.addResourceBundle('zh-CN', 'translation', publicFeedbackZh, true, false);
+i18n.addResourceBundle('en', 'translation', publicFeedbackEn, true, false);
 
 document.documentElement.lang = i18n.language;
 

@@ -194,6 +194,20 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
             {detail.pendingRequest.reason ? `：${detail.pendingRequest.reason}` : ''}
           </Descriptions.Item>
         )}
+        {detail.publicFeedback && detail.publicFeedback.length > 0 && (
+          <Descriptions.Item label={t('caseDetail.publicFeedback')} span={2}>
+            <div data-testid="case-public-feedback">
+              {detail.publicFeedback.map((f) => (
+                <div key={f.kind}>
+                  {f.kind === 'rating'
+                    ? `${t('caseDetail.rating', { stars: f.stars })}${f.comment ? `：${f.comment}` : ''}`
+                    : t('caseDetail.notFixed', { reason: f.comment ?? '' })}
+                  <span className="cl-dim"> · {fmtTime(f.createdAt)}</span>
+                </div>
+              ))}
+            </div>
+          </Descriptions.Item>
+        )}
         <Descriptions.Item label={t('caseDetail.counts')}>
           {detail.reworkCount} / {detail.postponeCount} / {detail.returnCount} / {detail.superviseCount}
         </Descriptions.Item>
