@@ -118,7 +118,7 @@ describe.skipIf(!HAS_CHROMIUM)('evaluation reports: ranking, drill-down, statist
       const byInspector = i % 3 !== 0;
       const p = (byInspector && ids.length < 6 ? beat[ids.length % beat.length] : places[(i * 5) % Math.min(places.length, 12)]) as Place;
       const c = await u(byInspector ? 'inspector' : 'acceptor').ok<{ id: number }>('POST', '/api/cases', {
-        ...(byInspector ? {} : { source: sources[i % sources.length] }),
+        ...(byInspector ? {} : { source: sources[(i / 3) % sources.length] }),
         kind: 'event',
         classCode: classes[Math.floor(Math.sqrt(i * 3)) % classes.length],
         description: `评价报表测试问题 #${i}`,
@@ -186,6 +186,13 @@ describe.skipIf(!HAS_CHROMIUM)('evaluation reports: ranking, drill-down, statist
     await page.goto(`${server?.url}/evaluation/rankings?object=department`);
     await expect.poll(() => table.locator('[data-testid="grade"]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     await shot(page, 'evaluation-rankings-departments.png');
+
+    // Positions: the shift leader who registered the cases is ranked on 立案 and 结案.
+    await page.getByRole('tab', { name: '值班长', exact: true }).click();
+    await expect
+      .poll(() => table.locator('[data-testid="cell-registered"]').filter({ hasNotText: /^0$/ }).count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await shot(page, 'evaluation-rankings-shiftlead.png');
     expect(errors).toEqual([]);
   });
 

@@ -12,8 +12,12 @@ import {
   download,
   fmtValue,
   GradeTag,
+  indicatorLabel,
   PeriodPicker,
   type PeriodValue,
+  POSITION_COLUMNS,
+  POSITION_ROLES,
+  type PositionRole,
   periodOf,
   qs,
   type RankingItem,
@@ -25,7 +29,7 @@ import {
 } from './evaluationShared.tsx';
 import './evaluation.css';
 
-const OBJECTS: RankingObject[] = ['district', 'street', 'community', 'grid', 'department'];
+const OBJECTS: RankingObject[] = ['district', 'street', 'community', 'grid', 'department', ...POSITION_ROLES];
 
 /** A department's own people (处置人员, 部门管理员 only) see the department tab only, as the API allows. */
 function departmentOnly(roles: string[]): boolean {
@@ -75,11 +79,17 @@ function DrillDown({ target, onClose }: { target: DrillTarget | null; onClose: (
     const ctrl = new AbortController();
     setData(null);
     setError(null);
-    const type = target.object === 'department' ? 'department' : 'region';
+    const position = (POSITION_ROLES as readonly string[]).includes(target.object);
+    const type = position ? 'person' : target.object === 'department' ? 'department' : 'region';
     api
       .get<Explain>(
         '/api/evaluation/explain',
-        { object: `${type}:${target.item.id}`, indicator: target.indicator, ...target.days },
+        {
+          object: `${type}:${target.item.id}`,
+          indicator: target.indicator,
+          ...(position ? { role: target.object } : {}),
+          ...target.days,
+        },
         ctrl.signal,
       )
       .then(setData)
@@ -143,7 +153,7 @@ function DrillDown({ target, onClose }: { target: DrillTarget | null; onClose: (
       size={880}
       title={
         target
-          ? `${target.item.name} · ${t(`evaluation.indicators.${target.indicator}`)} = ${fmtValue(target.indicator, target.item.indicators[target.indicator])}`
+          ? `${target.item.name} · ${indicatorLabel(t, target.object, target.indicator)} = ${fmtValue(target.indicator, target.item.indicators[target.indicator])}`
           : ''
       }
       data-testid="drill-drawer"
@@ -227,7 +237,11 @@ export default function RankingsPage() {
     setParams(next);
   };
 
-  const indicatorCols = object === 'department' ? DEPARTMENT_COLUMNS : REGION_COLUMNS;
+  const indicatorCols = (POSITION_ROLES as readonly string[]).includes(object)
+    ? POSITION_COLUMNS[object as PositionRole]
+    : object === 'department'
+      ? DEPARTMENT_COLUMNS
+      : REGION_COLUMNS;
   const cell = (indicator: string) => (_: unknown, r: RankingItem) => (
     <span className="cl-eval-cell">
       <Button
@@ -281,7 +295,7 @@ export default function RankingsPage() {
       ),
     },
     ...indicatorCols.map((k) => ({
-      title: t(`evaluation.indicators.${k}`),
+      title: indicatorLabel(t, object, k),
       key: k,
       width: 112,
       render: cell(k),

@@ -125,9 +125,18 @@ export default function StatisticsPage() {
             </Col>
             <Col span={6}>
               <Card size="small">
-                <Statistic title={t('evaluation.stats.classes')} value={data.classes.length} />
+                <Statistic
+                  title={t('evaluation.stats.classes')}
+                  value={data.classes[0]?.name ?? '—'}
+                  styles={{ content: { fontSize: 20, lineHeight: '38px' } }}
+                />
                 <span className="cl-eval-prev">
-                  {data.classes[0] ? t('evaluation.stats.topClass', { name: data.classes[0].name }) : ''}
+                  {data.classes[0] && data.reports.value
+                    ? t('evaluation.stats.topClass', {
+                        n: data.classes[0].value,
+                        share: `${(((data.classes[0].value ?? 0) / data.reports.value) * 100).toFixed(1)}%`,
+                      })
+                    : ''}
                 </span>
               </Card>
             </Col>

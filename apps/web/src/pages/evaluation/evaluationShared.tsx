@@ -25,7 +25,9 @@ export interface Change {
   ratio: number | null;
 }
 
-export type RankingObject = 'district' | 'street' | 'community' | 'grid' | 'department';
+export const POSITION_ROLES = ['inspector', 'acceptor', 'shiftlead', 'dispatcher'] as const;
+export type PositionRole = (typeof POSITION_ROLES)[number];
+export type RankingObject = 'district' | 'street' | 'community' | 'grid' | 'department' | PositionRole;
 
 export interface RankingItem {
   id: number;
@@ -75,7 +77,44 @@ export const DEPARTMENT_COLUMNS = [
   'closeRate',
 ] as const;
 
-export const RATE_INDICATORS = new Set(['disposalRate', 'onTimeDisposalRate', 'reworkRate', 'closeRate', 'reportRate', 'onTimeCloseRate']);
+/** The columns of each position's table (GET /api/evaluation/positions). */
+export const POSITION_COLUMNS: Record<PositionRole, readonly string[]> = {
+  inspector: [
+    'reported',
+    'validReported',
+    'validReportRate',
+    'verifyDue',
+    'onTimeVerifyRate',
+    'checkDue',
+    'onTimeCheckRate',
+    'missed',
+    'missedRate',
+    'selfHandled',
+  ],
+  acceptor: ['received', 'onTimeReceiveRate', 'sentVerify', 'sendVerifyOnTimeRate', 'sentCheck', 'sendCheckOnTimeRate'],
+  shiftlead: ['registered', 'onTimeRegisterRate', 'cancelled', 'accurateRegisterRate', 'closed', 'onTimeCloseRate'],
+  dispatcher: ['dispatched', 'onTimeDispatchRate', 'misdispatched', 'accurateDispatchRate'],
+};
+
+export const RATE_INDICATORS = new Set([
+  'disposalRate',
+  'onTimeDisposalRate',
+  'reworkRate',
+  'closeRate',
+  'reportRate',
+  'onTimeCloseRate',
+  'validReportRate',
+  'onTimeVerifyRate',
+  'onTimeCheckRate',
+  'missedRate',
+  'onTimeReceiveRate',
+  'sendVerifyOnTimeRate',
+  'sendCheckOnTimeRate',
+  'onTimeRegisterRate',
+  'accurateRegisterRate',
+  'onTimeDispatchRate',
+  'accurateDispatchRate',
+]);
 /** Figures where a fall is the good news (the arrows are coloured by what the change means). */
 export const LOWER_IS_BETTER = new Set([
   'reportRate',
@@ -89,6 +128,10 @@ export const LOWER_IS_BETTER = new Set([
   'postponed',
   'suspended',
   'reports',
+  'missed',
+  'missedRate',
+  'cancelled',
+  'misdispatched',
 ]);
 
 /** The grade ladder's colour names → screen colours. */
@@ -114,6 +157,12 @@ export function GradeTag({ s }: { s: Scored }) {
       {s.grade}
     </Tag>
   );
+}
+
+/** An indicator's name; the 值班长's 按时结案率 (over 结案数) is not the regions' 按期结案率 (over 应结案数). */
+export function indicatorLabel(t: (k: string) => string, object: RankingObject, k: string): string {
+  if (object === 'shiftlead' && (k === 'onTimeCloseRate' || k === 'closedOnTime')) return t(`evaluation.indicators.${k}Shiftlead`);
+  return t(`evaluation.indicators.${k}`);
 }
 
 /** A count as is, a rate as a percentage with one decimal; N/A as a dash. */
