@@ -343,6 +343,16 @@ describe('cases: public reporting, rating and 未解决', () => {
     expect((await rate(late.number, { token: late.token, stars: 2 })).statusCode).toBe(200);
   });
 
+  it('two ratings at once: one lands, the other is refused', async () => {
+    const c = await reportPublic();
+    await closeByStaff(c.id);
+    const [x, y] = await Promise.all([rate(c.number, { token: c.token, stars: 3 }), rate(c.number, { token: c.token, stars: 4 })]);
+    expect([x.statusCode, y.statusCode].sort()).toEqual([200, 409]);
+    expect(['case_already_rated', 'case_version_conflict']).toContain((x.statusCode === 409 ? x : y).json().error);
+    expect((await log(c.id)).filter((e) => e.action === 'rate')).toHaveLength(1);
+    expect(await t.ctx.services.cases.repo.publicFeedback(c.id)).toHaveLength(1);
+  });
+
   it('the window is the city setting publicFeedbackDays', async () => {
     const patch = (days: number) =>
       t.app.inject({
@@ -391,5 +401,32 @@ describe('cases: public reporting, rating and 未解决', () => {
       t.ctx.db,
     );
     expect(rollup.rows[0]?.n).toBe(logged.rows[0]?.n);
+  });
+});
+
+describe('the web app: /report paths get the public page, the rest the console', () => {
+  let t: TestApp;
+  let webDir: string;
+  beforeAll(async () => {
+    webDir = tmpDir('cityloop-web-');
+    fs.writeFileSync(`${webDir}/index.html`, '<html>console</html>');
+    fs.writeFileSync(`${webDir}/report.html`, '<html>report</html>');
+    t = await createTestApp({ config: { webDir } });
+  });
+  afterAll(async () => {
+    await t.close();
+    fs.rmSync(webDir, { recursive: true, force: true });
+  });
+
+  it('serves report.html for /report and below, index.html elsewhere', async () => {
+    for (const url of ['/report', '/report/', '/report/mine', '/report/track/2026113000001?token=abc']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body, url).toBe('<html>report</html>');
+    }
+    for (const url of ['/workbench', '/field/tasks', '/reports', '/cases/1']) {
+      expect((await t.app.inject({ method: 'GET', url })).body, url).toBe('<html>console</html>');
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/report/x.js' })).statusCode).toBe(404);
   });
 });
