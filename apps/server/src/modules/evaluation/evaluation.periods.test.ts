@@ -341,4 +341,35 @@ describe('evaluation: closed periods and appeals', () => {
     expect(rows.map((r) => r.action)).toEqual(['evaluation.period.close', 'evaluation.period.recompute']);
     expect(rows[1]).toMatchObject({ before: { version: 1 }, after: { version: 2, appealIds: [appealId] } });
   });
+
+  it('an accepted appeal of 超期未处置 takes the case out of 应处置 and lists it apart in the drill-down', async () => {
+    // Q4 department A: dispatched 11-02 09:50 (deadline 15:20), still in hand at 11-15: overdue and undisposed in November.
+    await addCase('4', { dept: A, state: 'handling', disposalStarted: '2026-11-02 09:50', disposalDeadline: '2026-11-02 15:20' }, [
+      ...opening('2026-11-02'),
+    ]);
+    const nov = async () =>
+      (await call('GET', '/api/evaluation/departments?from=2026-11-01&to=2026-12-01', 'leader'))
+        .json()
+        .items.find((x: { department: { id: number } }) => x.department.id === A);
+    // November, asOf now (11-15): Q4 overdue undisposed; Q2 (fed back) and Q4 open past their deadlines.
+    expect((await nov()).indicators).toMatchObject({ disposed: 0, overdueUndisposed: 1, dueDisposal: 1, dueClose: 2 });
+    const filed = await call('POST', '/api/evaluation/appeals', 'handler', {
+      caseId: ids['4'],
+      indicator: 'overdueUndisposed',
+      reason: '道路封闭',
+    });
+    expect(filed.statusCode, filed.body).toBe(201);
+    await call('POST', `/api/evaluation/appeals/${filed.json().id}/decision`, 'admin', { decision: 'accept', remark: '属实' });
+    const a = await nov();
+    expect(a.appeals).toEqual([filed.json().id]);
+    // Only 超期未处置 (and so 应处置) changes; 应结案 still holds Q4 (that would be a dueClose appeal).
+    expect(a.indicators).toMatchObject({ overdueUndisposed: 0, dueDisposal: 0, disposalRate: null, dueClose: 2 });
+    expect(a.withoutAppeals.indicators).toMatchObject({ overdueUndisposed: 1, dueDisposal: 1, disposalRate: 0 });
+    const e = (
+      await call('GET', `/api/evaluation/explain?object=department:${A}&indicator=dueDisposal&from=2026-11-01&to=2026-12-01`, 'leader')
+    ).json();
+    expect(e.value).toBe(0);
+    expect(e.facts).toEqual([]);
+    expect(e.excludedByAppeal).toMatchObject([{ kind: 'overdueUndisposed', caseId: ids['4'], appealId: filed.json().id }]);
+  });
 });
