@@ -211,22 +211,23 @@ function ClassesTab() {
     setSaving(true);
     setError(null);
     try {
-      await request(url(current), {
-        method: 'PATCH',
-        body: {
-          name: v.name.trim(),
-          filingCondition: v.filingCondition?.trim() || null,
-          closingCondition: v.closingCondition?.trim() || null,
-          disposalLimit: v.disposalLimit ?? null,
-          defaultDepartmentCode: v.defaultDepartmentCode ?? null,
-          severityLevels: (v.severityLevels ?? []).map((s) => ({
-            code: s.code.trim(),
-            name: s.name.trim(),
-            ...(s.limit ? { limit: s.limit } : {}),
-          })),
-          enabled: v.enabled,
-        },
-      });
+      const body: Record<string, unknown> = {
+        name: v.name.trim(),
+        filingCondition: v.filingCondition?.trim() || null,
+        closingCondition: v.closingCondition?.trim() || null,
+        disposalLimit: v.disposalLimit ?? null,
+        defaultDepartmentCode: v.defaultDepartmentCode ?? null,
+        severityLevels: (v.severityLevels ?? []).map((s) => ({
+          code: s.code.trim(),
+          name: s.name.trim(),
+          ...(s.limit ? { limit: s.limit } : {}),
+        })),
+        enabled: v.enabled,
+      };
+      // Only what changed: the audit shows the change, and stored values are not checked again.
+      const was = current as unknown as Record<string, unknown>;
+      for (const k of Object.keys(body)) if (JSON.stringify(body[k]) === JSON.stringify(was[k] ?? null)) delete body[k];
+      if (Object.keys(body).length > 0) await request(url(current), { method: 'PATCH', body });
       message.success(t('maint.classes.savedClass', { code: current.code, name: v.name }));
       await load();
     } catch (err) {
