@@ -13,6 +13,7 @@ import {
   fmtValue,
   GradeTag,
   indicatorLabel,
+  LOWER_IS_BETTER,
   PeriodPicker,
   type PeriodValue,
   POSITION_COLUMNS,
@@ -237,7 +238,8 @@ export default function RankingsPage() {
     setParams(next);
   };
 
-  const indicatorCols = (POSITION_ROLES as readonly string[]).includes(object)
+  const isPosition = (POSITION_ROLES as readonly string[]).includes(object);
+  const indicatorCols = isPosition
     ? POSITION_COLUMNS[object as PositionRole]
     : object === 'department'
       ? DEPARTMENT_COLUMNS
@@ -254,7 +256,12 @@ export default function RankingsPage() {
       >
         {fmtValue(indicator, r.indicators[indicator])}
       </Button>
-      <Trend indicator={indicator} value={r.indicators[indicator] ?? null} previous={r.previousIndicators[indicator]} />
+      <Trend
+        indicator={indicator}
+        value={r.indicators[indicator] ?? null}
+        previous={r.previousIndicators[indicator]}
+        lowerIsBetter={LOWER_IS_BETTER.has(indicator) && !(isPosition && indicator === 'registered')}
+      />
     </span>
   );
   const columns: TableColumnsType<RankingItem> = [

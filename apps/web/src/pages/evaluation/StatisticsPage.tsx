@@ -84,12 +84,12 @@ export default function StatisticsPage() {
     () => ({
       animation: false,
       tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
-      legend: { bottom: 0, type: 'scroll' },
+      legend: { bottom: 0, type: 'plain', itemWidth: 12, itemHeight: 8, itemGap: 8, textStyle: { fontSize: 11 } },
       series: [
         {
           type: 'pie',
-          radius: ['38%', '66%'],
-          center: ['50%', '44%'],
+          radius: ['34%', '60%'],
+          center: ['50%', '40%'],
           data: (data?.sources ?? []).map((s) => ({ name: t(`sources.${s.source}`, { defaultValue: s.label }), value: s.reports })),
           label: { position: 'inside', formatter: '{c}', color: '#fff', fontWeight: 600 },
         },

@@ -173,7 +173,18 @@ export function fmtValue(indicator: string, v: number | null | undefined): strin
 }
 
 /** ↑ / ↓ / – against the previous period, green when the change is good news, red when bad. */
-export function Trend({ indicator, value, previous }: { indicator: string; value: number | null; previous: number | null | undefined }) {
+export function Trend({
+  indicator,
+  value,
+  previous,
+  lowerIsBetter = LOWER_IS_BETTER.has(indicator),
+}: {
+  indicator: string;
+  value: number | null;
+  previous: number | null | undefined;
+  /** Whether a fall is good news (default: by the indicator; a position's 立案数 is work done, not a problem count). */
+  lowerIsBetter?: boolean;
+}) {
   const { t } = useTranslation();
   if (value === null || previous === null || previous === undefined) return null;
   const d = value - previous;
@@ -186,7 +197,7 @@ export function Trend({ indicator, value, previous }: { indicator: string; value
       </span>
     );
   }
-  const good = LOWER_IS_BETTER.has(indicator) ? d < 0 : d > 0;
+  const good = lowerIsBetter ? d < 0 : d > 0;
   const shown = rate ? `${Math.abs(d * 100).toFixed(1)}` : Number.isInteger(d) ? String(Math.abs(d)) : Math.abs(d).toFixed(1);
   return (
     <span className={`cl-eval-trend ${good ? 'good' : 'bad'}`} title={title} data-testid="trend">
