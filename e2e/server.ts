@@ -66,6 +66,27 @@ function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Where the browser tests' global setup leaves the prepared data folder for startServer to copy. */
+export const TEMPLATE_ENV = 'CITYLOOP_E2E_TEMPLATE';
+
+/**
+ * Starts a server once on an empty data folder (migrations, reference data, the demo city at
+ * the tests' scale), stops it, and returns the folder: each test's server then starts from a
+ * copy instead of generating the city again.
+ */
+export async function prepareDemoTemplate(): Promise<{ dir: string; remove(): void }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-e2e-template-'));
+  const saved = process.env[TEMPLATE_ENV];
+  delete process.env[TEMPLATE_ENV];
+  try {
+    const server = await startServer({ env: { CITYLOOP_DATA_DIR: dir } });
+    await server.stop();
+  } finally {
+    if (saved !== undefined) process.env[TEMPLATE_ENV] = saved;
+  }
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const external = process.env.CITYLOOP_E2E_URL;
   if (external) {
@@ -74,6 +95,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   // A restart on the same port (opts.env.PORT) lets an open page reconnect to the same origin.
   const port = opts.env?.PORT ? Number(opts.env.PORT) : await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityloop-e2e-'));
+  // The run's prepared demo city (see prepareDemoTemplate), unless the caller brings its own data.
+  const template = process.env[TEMPLATE_ENV];
+  if (template && !opts.env?.CITYLOOP_DATA_DIR && fs.existsSync(template)) fs.cpSync(template, dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -85,6 +109,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     ...opts.env,
   };
   delete env.DATABASE_URL;
+  delete env[TEMPLATE_ENV];
 
   let log = '';
   const append = (chunk: Buffer) => {
