@@ -198,8 +198,10 @@ export class EvaluationRepository {
             'reported',
             sql`e.phase = 'report' AND e.action = 'report' AND e.actor_role = 'inspector' AND e.to_state <> 'self_review'`,
             // 有效上报: the report led to 立案 (by asOf).
+            // (A case's later rows end no earlier than its report, itself at or after lo: the bound
+            // keeps a hashed plan to the rows from lo to asOf.)
             sql`EXISTS (SELECT 1 FROM case_event r WHERE r.case_id = e.case_id AND r.phase = 'register'
-              AND r.action IN ('register', 'auto_register') AND r.ended_at < ${p.asOf})`,
+              AND r.action IN ('register', 'auto_register') AND r.ended_at >= ${p.lo} AND r.ended_at < ${p.asOf})`,
           )}
           UNION ALL ${ev(
             'selfHandled',
@@ -241,7 +243,7 @@ export class EvaluationRepository {
           UNION ALL ${ev(
             'registerCancelled',
             sql`${registered} AND EXISTS (SELECT 1 FROM case_event x WHERE x.case_id = e.case_id AND x.seq > e.seq
-              AND x.action = 'cancel' AND x.ended_at < ${p.asOf})`,
+              AND x.action = 'cancel' AND x.ended_at >= ${p.lo} AND x.ended_at < ${p.asOf})`,
           )}
           UNION ALL ${ev('closedBy', sql`e.phase = 'close' AND e.action = 'close' AND e.actor_role = 'shiftlead'`, onTime)}`;
       }
@@ -254,7 +256,7 @@ export class EvaluationRepository {
             // A 回退 of this dispatch (before any other dispatch) approved by asOf, and the next
             // dispatch by asOf, if any, to another department.
             sql`${dispatched} AND EXISTS (SELECT 1 FROM case_event r WHERE r.case_id = e.case_id AND r.seq > e.seq
-              AND r.action = 'return_approve' AND r.ended_at < ${p.asOf}
+              AND r.action = 'return_approve' AND r.ended_at >= ${p.lo} AND r.ended_at < ${p.asOf}
               AND NOT EXISTS (SELECT 1 FROM case_event d WHERE d.case_id = e.case_id AND d.seq > e.seq AND d.seq < r.seq
                 AND d.action IN ('dispatch', 'auto_dispatch'))
               AND (SELECT d.department_id FROM case_event d WHERE d.case_id = e.case_id AND d.seq > r.seq
