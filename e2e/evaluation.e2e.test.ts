@@ -196,6 +196,21 @@ describe.skipIf(!HAS_CHROMIUM)('evaluation reports: ranking, drill-down, statist
     expect(errors).toEqual([]);
   });
 
+  it("holds a department's handler to their department: one tab, no bulletin", async () => {
+    if (!browser) throw new Error('not started');
+    const { context, page, errors } = await openPage(browser);
+    contexts.push(context);
+    await login(page, 'handler', '/evaluation/rankings');
+    await expect.poll(() => page.getByRole('tab').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByRole('tab').innerText()).toBe('专业部门');
+    await expect.poll(() => page.getByTestId('rankings-table').locator('tbody tr.ant-table-row').count(), { timeout: 20_000 }).toBe(1);
+    await page.getByTestId('menu-group-evaluation').click();
+    await expect.poll(() => page.getByTestId('menu-eval-statistics').count()).toBe(1);
+    expect(await page.getByTestId('menu-eval-bulletin').count()).toBe(0);
+    await shot(page, 'evaluation-rankings-handler.png');
+    expect(errors).toEqual([]);
+  });
+
   it('draws the thematic charts and the grid heat map', async () => {
     if (!browser) throw new Error('not started');
     const { context, page, errors } = await openPage(browser);
