@@ -257,5 +257,13 @@ describe.skipIf(!HAS_CHROMIUM)('evaluation reports: ranking, drill-down, statist
     expect(pages).toBeLessThanOrEqual(6);
     await page.emulateMedia({ media: 'screen' });
     expect(errors).toEqual([]);
+
+    // The PDF as a reader shows it (chromium's own viewer), for the artifacts.
+    const viewer = await context.newPage();
+    await viewer.setViewportSize({ width: 1000, height: 1300 });
+    await viewer.goto(`file://${path.join(SHOTS, 'evaluation-bulletin.pdf')}`);
+    await viewer.waitForTimeout(2500);
+    await viewer.screenshot({ path: path.join(SHOTS, 'evaluation-bulletin-pdf.png') });
+    await viewer.close();
   });
 });
