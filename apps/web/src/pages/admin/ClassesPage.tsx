@@ -253,11 +253,13 @@ function ClassesTab() {
     setNewError(null);
     setCreating(true);
   };
-  useEffect(() => {
-    if (!creating) return;
+  const newInitial = useMemo<NewClassForm>(() => {
     const parent = current && current.level !== 'detail' ? current.code : undefined;
-    newForm.setFieldsValue({ code: parent ?? '', name: '', parentCode: parent });
-  }, [creating, current, newForm]);
+    return { code: parent ?? '', name: '', parentCode: parent };
+  }, [current]);
+  useEffect(() => {
+    if (creating) newForm.setFieldsValue(newInitial);
+  }, [creating, newInitial, newForm]);
 
   const handleCreate = async () => {
     const v = await newForm.validateFields().catch(() => null);
@@ -493,7 +495,7 @@ function ClassesTab() {
       >
         <Alert type="info" showIcon style={{ marginBottom: 12 }} title={t('maint.classes.extensionHelp')} />
         <FormError error={newError} testId="class-new-error" />
-        <Form form={newForm} layout="vertical" preserve={false}>
+        <Form form={newForm} layout="vertical" preserve={false} initialValues={newInitial}>
           <Form.Item name="parentCode" label={t('maint.classes.parent')} extra={t('maint.classes.parentHelp')}>
             <Select allowClear showSearch optionFilterProp="label" options={parentOptions} placeholder={t('maint.classes.newMajor')} />
           </Form.Item>

@@ -225,14 +225,19 @@ export default function OrgsPage() {
     setDeptError(null);
     setEditDept(d);
   };
+  // The modal's form mounts with it: its values are both initial values and set once it is there.
+  const deptInitial = useMemo<DeptForm | undefined>(
+    () =>
+      editDept === null
+        ? undefined
+        : editDept === 'new'
+          ? { code: '', name: '', shortName: null, level: 'district', kind: 'execution', parentId: null, regionId: null, phone: null }
+          : { ...editDept },
+    [editDept],
+  );
   useEffect(() => {
-    if (editDept === null) return;
-    deptForm.setFieldsValue(
-      editDept === 'new'
-        ? { code: '', name: '', shortName: null, level: 'district', kind: 'execution', parentId: null, regionId: null, phone: null }
-        : { ...editDept },
-    );
-  }, [editDept, deptForm]);
+    if (deptInitial) deptForm.setFieldsValue(deptInitial);
+  }, [deptInitial, deptForm]);
 
   const handleSaveDept = async () => {
     const v = await deptForm.validateFields().catch(() => null);
@@ -559,7 +564,7 @@ export default function OrgsPage() {
         width={560}
       >
         <FormError error={deptError} testId="dept-form-error" />
-        <Form form={deptForm} layout="vertical" preserve={false} data-testid="dept-form">
+        <Form form={deptForm} layout="vertical" preserve={false} initialValues={deptInitial} data-testid="dept-form">
           <Row gutter={12}>
             <Col span={10}>
               <Form.Item
@@ -649,7 +654,7 @@ export default function OrgsPage() {
         width={680}
       >
         <FormError error={personError} testId="person-form-error" />
-        <Form form={personForm} layout="vertical" preserve={false} data-testid="person-form">
+        <Form form={personForm} layout="vertical" preserve={false} initialValues={personInitial ?? undefined} data-testid="person-form">
           <Row gutter={12}>
             <Col span={8}>
               {editPerson === 'new' ? (

@@ -1,0 +1,267 @@
+/**
+ * 应用维护 and 部件普查 in a browser against the real server: an administrator creates a
+ * department and a person (the form shows a refusal beside its field), changes a class's
+ * disposal limit, binds a workflow, marks a holiday, and finds each change in the audit log
+ * with its before/after; the beats, regions and census pages show their map, and a component
+ * opens its details and cases; a dispatcher gets none of these pages and the API refuses.
+ * One server, one browser. Screenshots of every page go to artifacts/screenshots/admin-*.png.
+ */
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
+import { ensureWebBuild, startServer, type TestServer } from './server.ts';
+
+/** The part of the console's MapLibre map (window.__cityloopMap) the test drives. */
+interface MapHandle {
+  jumpTo(o: { center: [number, number]; zoom: number }): void;
+  project(p: [number, number]): { x: number; y: number };
+  getCanvas(): { getBoundingClientRect(): { left: number; top: number } };
+}
+
+/** What the test reads of the page's globals (the e2e files compile without the DOM library). */
+interface PageGlobals {
+  document: { body: { dataset: Record<string, string | undefined> } };
+  __cityloopMap: MapHandle;
+}
+
+interface AuditRow {
+  action: string;
+  entity: string;
+  entityId: string | null;
+  actorName: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census', () => {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    server = await startServer();
+    browser = await launchBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+  }, 60_000);
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+  }
+
+  async function login(page: Page, username: string, target: string): Promise<void> {
+    if (!server) throw new Error('not started');
+    await page.goto(`${server.url}${target}`);
+    await page.waitForURL(/\/login/);
+    await page.locator('#login-username').fill(username);
+    await page.locator('#login-password').fill('demo1234');
+    await page.getByTestId('login-submit').click();
+  }
+
+  /** Goes to a console page through the address bar (the session cookie stays). */
+  async function open(page: Page, target: string, testId: string): Promise<void> {
+    if (!server) throw new Error('not started');
+    await page.goto(`${server.url}${target}`);
+    await page.getByTestId(testId).waitFor({ timeout: 30_000 });
+  }
+
+  /** Picks an option of an antd Select by typing part of its label. */
+  async function pick(page: Page, testId: string, text: string): Promise<void> {
+    await page.getByTestId(testId).click();
+    await page.keyboard.type(text);
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).first().click();
+  }
+
+  it('creates, edits, binds and marks through the pages, and audits every change', async () => {
+    if (!browser || !server) throw new Error('not started');
+    const opened = await openPage(browser);
+    contexts.push(opened.context);
+    const { page, errors } = opened;
+    const api = page.request;
+    const base = server.url;
+
+    // --- 部门与人员 -------------------------------------------------------------------
+    await login(page, 'admin', '/admin/orgs');
+    await page.waitForURL((u) => u.pathname === '/admin/orgs', { timeout: 30_000 });
+    await page.getByTestId('orgs-page').waitFor();
+    await page.getByTestId('menu-group-maintenance').waitFor();
+    await page.locator('[data-testid^="dept-row-"]').first().waitFor();
+
+    await page.getByTestId('dept-new').click();
+    await page.getByTestId('dept-code').fill('E2E-PARK');
+    await page.getByTestId('dept-name').fill('测试园林养护队');
+    await pick(page, 'dept-parent', '园林');
+    await page.getByTestId('dept-save').click();
+    await page.getByTestId('dept-search').locator('input').fill('E2E-PARK');
+    await page.getByTestId('dept-row-E2E-PARK').waitFor();
+    const depts = (await (await api.get(`${base}/api/departments`)).json()) as Array<{ id: number; code: string; level: string }>;
+    const dept = depts.find((d) => d.code === 'E2E-PARK');
+    expect(dept).toMatchObject({ level: 'district' });
+
+    // The person form: required fields first, then the server's refusal beside the username.
+    await page.getByTestId('person-new').click();
+    await page.getByTestId('person-save').click();
+    await page.locator('.ant-modal .ant-form-item-explain-error').first().waitFor();
+    await page.getByTestId('person-username').fill('admin');
+    await page.getByTestId('person-name').fill('测试养护员');
+    await page.getByTestId('person-phone').fill('13800001234');
+    await pick(page, 'person-department', '测试园林养护队');
+    await page.getByTestId('person-password').fill('handler-pass-1');
+    await page.getByTestId('person-save').click();
+    await page.getByTestId('person-form-error').getByText('username_taken').waitFor();
+    await shot(page, 'admin-1-person-error.png');
+    await page.getByTestId('person-username').fill('e2e_park');
+    await page.getByTestId('person-save').click();
+    await page.getByTestId('person-form').waitFor({ state: 'detached' });
+    await page.getByTestId('person-search').locator('input').fill('e2e_park');
+    await page.getByTestId('person-row-e2e_park').waitFor();
+    await shot(page, 'admin-2-orgs.png');
+    const people = (await (await api.get(`${base}/api/people`, { params: { q: 'e2e_park' } })).json()) as Array<{
+      id: number;
+      departmentId: number;
+      roles: string[];
+    }>;
+    expect(people[0]).toMatchObject({ departmentId: dept?.id, roles: ['handler'] });
+
+    // --- 分类与时限: a class's disposal limit ------------------------------------------
+    const settings = (await (await api.get(`${base}/api/settings`)).json()) as { edition: string };
+    const classUrl = `${base}/api/taxonomy/classes/${encodeURIComponent(settings.edition)}/component/0101`;
+    const before = (await (await api.get(classUrl)).json()) as { disposalLimit: { value: number } | null };
+    const newValue = (before.disposalLimit?.value ?? 1) + 2;
+    await open(page, '/admin/classes', 'classes-page');
+    await page.getByTestId('class-search').locator('input').fill('0101');
+    await page.getByTestId('class-row-0101').click();
+    await page.getByTestId('class-editor').waitFor();
+    await page.locator('[data-testid="class-limit-value"] input, input[data-testid="class-limit-value"]').first().fill(String(newValue));
+    await page.getByTestId('class-save').click();
+    await expect.poll(async () => ((await (await api.get(classUrl)).json()) as typeof before).disposalLimit?.value).toBe(newValue);
+    await shot(page, 'admin-3-classes.png');
+
+    // 工作流绑定: the flattened workflow for all event classes in one district.
+    await page.getByRole('tab', { name: '工作流绑定' }).click();
+    await page.getByTestId('bindings-note').waitFor();
+    const tree = (await (await api.get(`${base}/api/regions/tree`)).json()) as Array<{ id: number; name: string; level: string }>;
+    const district = tree.find((n) => n.level === 'district');
+    if (!district) throw new Error('the demo city has no district');
+    await pick(page, 'binding-district', district.name);
+    await page.getByTestId('binding-add').click();
+    await page.locator('[data-testid^="binding-row-"]').first().waitFor();
+    const bindings = (await (await api.get(`${base}/api/workflows/bindings`)).json()) as Array<{
+      districtId: number | null;
+      workflow: string;
+      classCode: string | null;
+    }>;
+    expect(bindings).toContainEqual(expect.objectContaining({ districtId: district.id, workflow: 'flattened', classCode: null }));
+    await shot(page, 'admin-4-bindings.png');
+    await page.getByRole('tab', { name: '阶段时限' }).click();
+    await page.getByTestId('phase-receive').waitFor();
+    await shot(page, 'admin-5-phase-limits.png');
+
+    // --- 工作日历: a workday becomes a holiday --------------------------------------------
+    await open(page, '/admin/calendar', 'calendar-page');
+    const year = Number((await page.getByTestId('calendar-year').textContent())?.match(/\d{4}/)?.[0]);
+    const workday = page.locator(`[data-testid^="cal-day-${year}-12-"][data-kind="workday"]`).first();
+    const day = ((await workday.getAttribute('data-testid')) ?? '').replace('cal-day-', '');
+    await workday.click();
+    await page.getByTestId('day-kind').getByText('节假日').click();
+    await page.getByTestId('day-name').fill('城市节');
+    await page.getByTestId('day-save').click();
+    await page.locator(`[data-testid="cal-day-${day}"][data-kind="holiday"]`).waitFor();
+    await shot(page, 'admin-6-calendar.png');
+
+    // --- 操作审计: each change with who and the before/after ------------------------------
+    const audit = (await (await api.get(`${base}/api/audit`, { params: { limit: 50 } })).json()) as AuditRow[];
+    const find = (action: string) => audit.find((r) => r.action === action);
+    expect(find('department.create')).toMatchObject({ entityId: String(dept?.id), actorName: expect.any(String) });
+    expect(find('person.create')?.entityId).toBe(String(people[0]?.id));
+    expect(find('taxonomy.update')?.after).toMatchObject({ disposalLimit: { value: newValue } });
+    expect(find('workflow.bind')).toBeDefined();
+    expect(find('calendar.day.set')?.entityId).toBe(day);
+    await open(page, '/admin/audit', 'audit-page');
+    for (const label of ['新建部门', '新建人员', '修改分类', '绑定工作流', '修改日历']) {
+      await page.getByTestId('audit-table').getByText(label, { exact: true }).first().waitFor();
+    }
+    // The class change opens on its before/after, the limit among the changed fields.
+    await page.getByTestId('audit-table').getByText('修改分类', { exact: true }).first().click();
+    const diff = page.getByTestId('audit-diff').first();
+    await diff.waitFor();
+    expect(await diff.textContent()).toContain('disposalLimit');
+    await shot(page, 'admin-7-audit.png');
+    // Filtered to one object type.
+    await pick(page, 'audit-entity', '日历');
+    await expect.poll(async () => page.getByTestId('audit-action-tag').allTextContents()).toEqual(expect.arrayContaining(['修改日历']));
+    expect(new Set(await page.getByTestId('audit-action-tag').allTextContents())).toEqual(new Set(['修改日历']));
+
+    // --- 监督员责任网格 and 网格与区域: the maps -----------------------------------------
+    await open(page, '/admin/beats', 'beats-page');
+    await page.locator('[data-testid^="beat-row-"]').first().click();
+    await page.getByTestId('beat-summary').waitFor();
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+    await shot(page, 'admin-8-beats.png');
+    await open(page, '/admin/regions', 'regions-page');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+    const box = await page.getByTestId('regions-map').boundingBox();
+    if (!box) throw new Error('no map');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.getByTestId('region-name').waitFor();
+    await shot(page, 'admin-9-regions.png');
+
+    // --- 部件普查: clusters, then a component with its details --------------------------
+    const comps = (await (await api.get(`${base}/api/components`, { params: { limit: 1 } })).json()) as {
+      items: Array<{ id: number; code: string; lng: number; lat: number }>;
+    };
+    const comp = comps.items[0];
+    if (!comp) throw new Error('the demo city has no components');
+    await open(page, '/census', 'census-page');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.censusReady);
+    await page.getByTestId('census-count').getByText(/\d/).waitFor();
+    await shot(page, 'admin-10-census-clusters.png');
+    const stamp = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.dataset.censusReady);
+    await page.evaluate(([lng, lat]) => (globalThis as unknown as PageGlobals).__cityloopMap.jumpTo({ center: [lng, lat], zoom: 18 }), [
+      comp.lng,
+      comp.lat,
+    ] as [number, number]);
+    await page.waitForFunction((s) => (globalThis as unknown as PageGlobals).document.body.dataset.censusReady !== s, stamp);
+    const at = await page.evaluate(
+      ([lng, lat]) => {
+        const m = (globalThis as unknown as PageGlobals).__cityloopMap;
+        const p = m.project([lng, lat]);
+        const r = m.getCanvas().getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      },
+      [comp.lng, comp.lat] as [number, number],
+    );
+    await page.mouse.click(at.x, at.y);
+    await page.getByTestId('census-detail').waitFor();
+    expect(await page.getByTestId('census-code').textContent()).toBe(comp.code);
+    await page.getByTestId('census-cases').waitFor();
+    await shot(page, 'admin-11-census-component.png');
+
+    expect(errors).toEqual([]);
+  }, 240_000);
+
+  it('is not offered to a dispatcher, and the API refuses', async () => {
+    if (!browser || !server) throw new Error('not started');
+    const opened = await openPage(browser);
+    contexts.push(opened.context);
+    const { page } = opened;
+    await login(page, 'dispatcher', '/admin/orgs');
+    await page.waitForURL((u) => u.pathname === '/workbench', { timeout: 30_000 });
+    await page.getByTestId('workbench').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('menu-group-maintenance').count()).toBe(0);
+    expect(await page.getByTestId('orgs-page').count()).toBe(0);
+    const base = server.url;
+    expect((await page.request.get(`${base}/api/audit`)).status()).toBe(403);
+    expect((await page.request.post(`${base}/api/departments`, { data: { code: 'X-1', name: '越权', level: 'city' } })).status()).toBe(403);
+    await page.goto(`${base}/admin/calendar`);
+    await page.waitForURL((u) => u.pathname === '/workbench', { timeout: 30_000 });
+    await shot(page, 'admin-12-dispatcher.png');
+  }, 120_000);
+});
