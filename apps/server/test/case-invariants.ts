@@ -174,7 +174,7 @@ export function caseViolations(cases: CaseRowDb[], events: Map<number, EventRowD
         }
       }
       if (['dispatch', 'auto_dispatch'].includes(e.action)) lastDept = e.departmentId;
-      if (e.action === 'return_approve') lastDept = null;
+      if (e.action === 'return_approve' || e.action === 'review_redispatch') lastDept = null;
       if (e.action === 'suspend_approve') suspends++;
       prev = e;
     }
@@ -183,7 +183,7 @@ export function caseViolations(cases: CaseRowDb[], events: Map<number, EventRowD
     if (last.toState !== c.state) bad(`the log ends in ${last.toState}`);
     if (c.version !== log.length - (intake - 1)) bad(`version ${c.version}, log has ${log.length} events (${intake - 1} at intake)`);
     if (n('report') !== 1) bad(`${n('report')} report events`);
-    if (c.reworkCount !== n('check_fail') + n('close_reject')) bad(`rework_count ${c.reworkCount} vs log`);
+    if (c.reworkCount !== n('check_fail') + n('close_reject') + n('review_rework')) bad(`rework_count ${c.reworkCount} vs log`);
     if (c.postponeCount !== n('postpone_approve')) bad(`postpone_count ${c.postponeCount} vs ${n('postpone_approve')} approvals`);
     if (c.returnCount !== n('return_approve')) bad(`return_count ${c.returnCount} vs ${n('return_approve')} approvals`);
     if (c.superviseCount !== n('supervise')) bad(`supervise_count ${c.superviseCount} vs ${n('supervise')} supervise events`);
@@ -192,8 +192,10 @@ export function caseViolations(cases: CaseRowDb[], events: Map<number, EventRowD
     if ((c.pendingRequest?.type ?? null) !== pending) bad(`pending request ${c.pendingRequest?.type ?? null}, the log says ${pending}`);
     if (WITH_DEPARTMENT.has(c.state) && c.departmentId !== lastDept) bad(`department ${c.departmentId}, last dispatched to ${lastDept}`);
     if (c.state === 'closed') {
-      if (ms(c.closedAt) !== ms(last.endedAt)) bad('closed_at is not the time of the closing event');
-      const archive = last.action === 'self_approve' ? 'normal' : last.payload.archiveType;
+      // The closing event: the last one into closed (a public rating after it leaves the case closed).
+      const closing = [...log].reverse().find((e) => e.toState === 'closed' && e.fromState !== 'closed') ?? last;
+      if (ms(c.closedAt) !== ms(closing.endedAt)) bad('closed_at is not the time of the closing event');
+      const archive = closing.action === 'self_approve' ? 'normal' : closing.payload.archiveType;
       if (c.archiveType !== archive) bad(`archive_type ${c.archiveType}, the closing event says ${String(archive)}`);
     }
   }
@@ -226,11 +228,12 @@ export async function countViolations(db: Context['db']): Promise<string[]> {
     UNION ALL SELECT 'supervise', coalesce(sum(supervise_count), 0)::int FROM case_file
     UNION ALL SELECT 'closed', count(*)::int FROM case_file WHERE closed_at IS NOT NULL`.execute(db);
   const logged = await sql<{ k: string; n: number }>`
-    SELECT 'rework' AS k, count(*)::int AS n FROM case_event WHERE action IN ('check_fail', 'close_reject')
+    SELECT 'rework' AS k, count(*)::int AS n FROM case_event WHERE action IN ('check_fail', 'close_reject', 'review_rework')
     UNION ALL SELECT 'postpone', count(*)::int FROM case_event WHERE action = 'postpone_approve'
     UNION ALL SELECT 'return', count(*)::int FROM case_event WHERE action = 'return_approve'
     UNION ALL SELECT 'supervise', count(*)::int FROM case_event WHERE action = 'supervise'
-    UNION ALL SELECT 'closed', count(*)::int FROM case_event WHERE action IN ('close', 'self_approve')`.execute(db);
+    UNION ALL SELECT 'closed', (count(*) FILTER (WHERE action IN ('close', 'self_approve', 'review_close'))
+      - count(*) FILTER (WHERE action = 'reopen'))::int FROM case_event`.execute(db);
   same('counters / events', tally(counters.rows), tally(logged.rows));
   const gaps = await sql<{ caseId: number }>`
     SELECT case_id FROM case_event GROUP BY case_id HAVING min(seq) <> 1 OR max(seq) <> count(*) OR count(DISTINCT seq) <> count(*)

@@ -156,6 +156,8 @@ interface SimCase {
   postponeAsked: boolean;
   suspendAsked: boolean;
   lateDisposal: boolean;
+  /** A public case's reporter has had their say after 结案 (rated it, said 未解决, or let it be). */
+  appraised: boolean;
   /** The case's own generator: the actors' choices for it do not depend on the order requests finish. */
   rng: ReturnType<typeof seeded>;
 }
@@ -412,8 +414,48 @@ describe('a simulated day of the demo city', () => {
     const approverFor = (c: SimCase) =>
       c.workflow === 'flattened' && c.rng.chance(0.5) ? c.rng.pick(staff.shiftlead) : c.rng.pick(staff.dispatcher);
 
+    /**
+     * The public reporter's say some time after 结案, with the tracking code: a rating (30 %),
+     * 未解决 (20 %: the case is reopened for the centre's review) or nothing.
+     */
+    const appraise = (c: SimCase) => {
+      const r = c.rng.next();
+      if (r >= 0.5) return;
+      const action = r < 0.3 ? 'rate' : 'reopen';
+      const reporter = publicNumbers.get(c.number)?.reporter;
+      schedule(simNow + c.rng.int(5, 180) * MIN, async () => {
+        const token = tokens.get(c.number) as string;
+        requests++;
+        const res =
+          action === 'rate'
+            ? await app.inject({
+                method: 'POST',
+                url: `/api/public/cases/${c.number}/rating`,
+                payload: { token, stars: c.rng.int(1, 5) },
+                remoteAddress: reporter,
+              })
+            : await app.inject({
+                method: 'POST',
+                url: `/api/public/cases/${c.number}/not-fixed`,
+                payload: { token, reason: '问题没有解决，又出现了' },
+                remoteAddress: reporter,
+              });
+        if (res.statusCode !== 200) throw fail(`public ${action} of case ${c.id}`, res);
+        done[action] = (done[action] ?? 0) + 1;
+        const cur = await http(c.rng.pick(staff.acceptor), 'GET', `/api/cases/${c.id}`);
+        if (cur.statusCode !== 200) throw fail(`reload case ${c.id}`, cur);
+        absorb(c, cur.json());
+        next(c);
+      });
+    };
+
     /** The actors' part: who does what next, given the case's state and its plan. */
     function next(c: SimCase): void {
+      if (c.state === 'closed' && c.source === 'public' && !c.appraised) {
+        c.appraised = true;
+        appraise(c);
+        return;
+      }
       if (TERMINAL.has(c.state)) return;
       const p = c.plan;
       if (c.pending) {
@@ -541,6 +583,15 @@ describe('a simulated day of the demo city', () => {
         case 'feedback':
           step(c, 'centre', [2, 20], (late) => must(c, c.rng.pick(staff.acceptor), 'send_check', {}, late));
           return;
+        case 'reopened':
+          // The centre reviews what the reporter said: the close stands, 返工, or dispatch again.
+          step(c, 'centre', [5, 40], (late) => {
+            const r = c.rng.next();
+            const who = c.rng.chance(0.5) ? c.rng.pick(staff.acceptor) : c.rng.pick(staff.shiftlead);
+            const action = r < 0.4 ? 'review_close' : r < 0.75 && c.departmentId !== null ? 'review_rework' : 'review_redispatch';
+            return must(c, who, action, { reason: '复核公众反映未解决' }, late);
+          });
+          return;
         case 'checking':
           step(c, 'field', [15, 90], async (late) => {
             const inspector = inspectorFor(c);
@@ -591,6 +642,7 @@ describe('a simulated day of the demo city', () => {
         postponeAsked: false,
         suspendAsked: false,
         lateDisposal: false,
+        appraised: false,
       };
       absorb(c, row);
       sims.set(c.id, c);

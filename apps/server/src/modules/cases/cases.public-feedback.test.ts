@@ -295,7 +295,7 @@ describe('cases: public reporting, rating and 未解决', () => {
     expect(third.json().error).toBe('case_already_reopened');
   });
 
-  it('维持结案 keeps the original close; 重新派遣 goes back to 待派遣; past the window 未解决 is refused and changes nothing', async () => {
+  it('维持结案 closes again with the archive type it had; 重新派遣 goes back to 待派遣; past the window 未解决 is refused and changes nothing', async () => {
     const a = await reportPublic();
     await closeByStaff(a.id);
     const closedAt = (await t.ctx.services.cases.repo.get(a.id))?.closedAt as Date;
@@ -318,9 +318,11 @@ describe('cases: public reporting, rating and 未解决', () => {
       payload: { version: (await t.ctx.services.cases.repo.get(a.id))?.version, reason: 'x' },
     });
     expect(byDispatcher.statusCode).toBe(403);
+    expect(await t.ctx.services.cases.repo.get(a.id)).toMatchObject({ state: 'reopened', closedAt: null, archiveType: null });
     const upheld = await act('shiftlead', a.id, 'review_close', { reason: '现场核查已清理，属新产生垃圾' });
-    expect(upheld).toMatchObject({ state: 'closed', phaseDeadline: null });
-    expect(new Date(upheld.closedAt).getTime()).toBe(new Date(closedAt).getTime());
+    expect(upheld).toMatchObject({ state: 'closed', phaseDeadline: null, archiveType: 'normal' });
+    expect(new Date(upheld.closedAt).getTime()).toBe(now);
+    expect((await log(a.id)).at(-1)?.payload).toMatchObject({ archiveType: 'normal', closedBefore: new Date(closedAt).toISOString() });
 
     const b = await reportPublic();
     await closeByStaff(b.id);

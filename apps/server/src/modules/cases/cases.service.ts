@@ -690,12 +690,17 @@ export class CasesService {
       case 'reopen':
         // The case is open again; the close it objects to stays in the log (and in the payload).
         patch.closedAt = null;
+        patch.archiveType = null;
         payload.closedAt = c.closedAt;
+        payload.archiveType = c.archiveType;
         break;
       case 'review_close': {
-        // The close stands as it was: its time (logged by the reopen) is the case's again.
+        // The close stands, confirmed now, with the archive type it had (logged by the reopen).
         const reopened = await this.repo.lastEvent(c.id, 'reopen');
-        patch.closedAt = reopened?.payload.closedAt ? new Date(reopened.payload.closedAt as string) : now;
+        patch.closedAt = now;
+        patch.archiveType = (reopened?.payload.archiveType as string | undefined) ?? 'normal';
+        payload.archiveType = patch.archiveType;
+        payload.closedBefore = reopened?.payload.closedAt ?? null;
         break;
       }
       case 'review_rework':
