@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { S3Options } from './modules/media/media.s3.ts';
 
 /**
  * Every setting CityLoop reads from the environment, documented once. Nothing else
@@ -35,6 +36,12 @@ export interface Config {
   secureCookies: boolean;
   /** CITYLOOP_WEB_DIR — built web console to serve at / (default apps/web/dist). */
   webDir: string;
+  /**
+   * CITYLOOP_S3_ENDPOINT, _BUCKET, _REGION (default us-east-1), _ACCESS_KEY_ID, _SECRET_ACCESS_KEY,
+   * _PATH_STYLE (default true), _PREFIX — photos in an S3-compatible bucket instead of the data
+   * folder; unset = the local folder.
+   */
+  mediaS3?: S3Options | null;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +51,9 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const S3_KEYS = ['ENDPOINT', 'BUCKET', 'REGION', 'ACCESS_KEY_ID', 'SECRET_ACCESS_KEY', 'PATH_STYLE', 'PREFIX'].map(
+  (k) => `CITYLOOP_S3_${k}`,
+);
 const KNOWN = new Set([
   'PORT',
   'HOST',
@@ -58,6 +68,7 @@ const KNOWN = new Set([
   'CITYLOOP_BASEMAP_URL',
   'CITYLOOP_SECURE_COOKIES',
   'CITYLOOP_WEB_DIR',
+  ...S3_KEYS,
 ]);
 
 /** Reads and validates the environment; throws a ConfigError listing every bad key. */
@@ -112,6 +123,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (basemapUrl && !/^https?:\/\/.+\{z\}.+/.test(basemapUrl)) {
     problems.push('CITYLOOP_BASEMAP_URL: expected an http(s) tile URL template containing {z}, {x} and {y}');
   }
+  let mediaS3: S3Options | null = null;
+  const s3Endpoint = str('CITYLOOP_S3_ENDPOINT');
+  if (s3Endpoint) {
+    if (!/^https?:\/\/[^/]+/.test(s3Endpoint)) problems.push('CITYLOOP_S3_ENDPOINT: expected an http(s) URL of the object store');
+    const need = (k: string) => {
+      const v = str(`CITYLOOP_S3_${k}`);
+      if (!v) problems.push(`CITYLOOP_S3_${k}: required with CITYLOOP_S3_ENDPOINT`);
+      return v ?? '';
+    };
+    const bucket = need('BUCKET');
+    if (bucket && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      problems.push('CITYLOOP_S3_BUCKET: expected a bucket name (3–63 lowercase letters, digits, dots and hyphens)');
+    }
+    const prefix = str('CITYLOOP_S3_PREFIX');
+    if (prefix && !/^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/.test(prefix)) {
+      problems.push('CITYLOOP_S3_PREFIX: expected lowercase path segments without a leading or trailing /');
+    }
+    mediaS3 = {
+      endpoint: s3Endpoint,
+      bucket,
+      region: str('CITYLOOP_S3_REGION') ?? 'us-east-1',
+      accessKeyId: need('ACCESS_KEY_ID'),
+      secretAccessKey: need('SECRET_ACCESS_KEY'),
+      pathStyle: bool('CITYLOOP_S3_PATH_STYLE') ?? true,
+      prefix,
+    };
+  } else {
+    for (const k of S3_KEYS) if (str(k)) problems.push(`${k}: needs CITYLOOP_S3_ENDPOINT`);
+  }
   for (const k of Object.keys(env)) {
     if (k.startsWith('CITYLOOP_') && !KNOWN.has(k)) problems.push(`${k}: unknown setting (typo?)`);
   }
@@ -130,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     basemapUrl,
     secureCookies: bool('CITYLOOP_SECURE_COOKIES') ?? false,
     webDir: path.resolve(cwd, str('CITYLOOP_WEB_DIR') ?? defaultWebDir()),
+    mediaS3,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

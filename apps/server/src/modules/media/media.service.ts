@@ -10,6 +10,7 @@ import { toWgs84 } from '../../lib/coords.ts';
 import { type Auth, publicCaller } from '../auth/auth.service.ts';
 import { distanceM, ImageDecodeError, type MediaType, type Processed, processImage, sniffType } from './media.image.ts';
 import { MediaRepository, type MediaRow } from './media.repository.ts';
+import { S3MediaStorage } from './media.s3.ts';
 import { LocalMediaStorage, type MediaStorage } from './media.storage.ts';
 
 export type { MediaRow } from './media.repository.ts';
@@ -123,7 +124,9 @@ export class MediaService {
     opts: { storage?: MediaStorage; maxBytes?: number; maxFiles?: number } = {},
   ) {
     this.repo = new MediaRepository(ctx.db);
-    this.storage = opts.storage ?? new LocalMediaStorage(path.join(ctx.config.dataDir, 'media'));
+    this.storage =
+      opts.storage ??
+      (ctx.config.mediaS3 ? new S3MediaStorage(ctx.config.mediaS3) : new LocalMediaStorage(path.join(ctx.config.dataDir, 'media')));
     const fromConfig = (ctx.config as { mediaMaxBytes?: number }).mediaMaxBytes;
     this.maxBytes = opts.maxBytes ?? fromConfig ?? DEFAULT_MAX_BYTES;
     this.maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
