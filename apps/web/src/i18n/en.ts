@@ -753,6 +753,7 @@ const en: Resources = {
       before: 'Before',
       after: 'After',
       noDetail: 'No before/after recorded',
+      unchanged: '{{count}} other fields unchanged',
       more: 'Load more',
       entities: {
         department: 'Department',

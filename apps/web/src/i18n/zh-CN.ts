@@ -741,6 +741,7 @@ const zhCN = {
       before: '修改前',
       after: '修改后',
       noDetail: '无前后内容',
+      unchanged: '其余 {{count}} 个字段未变',
       more: '加载更多',
       entities: {
         department: '部门',

@@ -79,33 +79,41 @@ export function AuditDiff({ before, after }: { before: unknown; after: unknown }
   const a = obj(after);
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
   const changed = (k: string) => show(b[k]) !== show(a[k]);
-  keys.sort((x, y) => Number(changed(y)) - Number(changed(x)));
+  // A change shows its changed fields (timestamps last); a creation or deletion shows them all.
+  const both = before != null && after != null;
+  const rank = (k: string) => (changed(k) ? (/At$/.test(k) ? 1 : 0) : 2);
+  keys.sort((x, y) => rank(x) - rank(y));
+  const shown = both ? keys.filter(changed) : keys;
   if (keys.length === 0) return <Typography.Text type="secondary">{t('maint.audit.noDetail')}</Typography.Text>;
   return (
-    <table className="cl-audit-diff" data-testid="audit-diff">
-      <thead>
-        <tr>
-          <th>{t('maint.audit.field')}</th>
-          <th>{t('maint.audit.before')}</th>
-          <th>{t('maint.audit.after')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {keys.map((k) => {
-          const c = changed(k);
-          return (
-            <tr key={k}>
-              <th>
-                {k}
-                {c && before != null && after != null ? ' *' : ''}
-              </th>
-              <td className={c && k in b ? 'cl-audit-before' : ''}>{show(b[k])}</td>
-              <td className={c && k in a ? 'cl-audit-after' : ''}>{show(a[k])}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <>
+      <table className="cl-audit-diff" data-testid="audit-diff">
+        <thead>
+          <tr>
+            <th>{t('maint.audit.field')}</th>
+            <th>{t('maint.audit.before')}</th>
+            <th>{t('maint.audit.after')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((k) => {
+            const c = changed(k);
+            return (
+              <tr key={k}>
+                <th>{k}</th>
+                <td className={c && k in b ? 'cl-audit-before' : ''}>{show(b[k])}</td>
+                <td className={c && k in a ? 'cl-audit-after' : ''}>{show(a[k])}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {both && keys.length > shown.length && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {t('maint.audit.unchanged', { count: keys.length - shown.length })}
+        </Typography.Text>
+      )}
+    </>
   );
 }
 
@@ -292,6 +300,7 @@ function summary(r: AuditRow): string {
   if (r.before == null) return Object.keys(a).slice(0, 6).join(', ');
   return [...new Set([...Object.keys(b), ...Object.keys(a)])]
     .filter((k) => show(b[k]) !== show(a[k]))
+    .sort((x, y) => Number(/At$/.test(x)) - Number(/At$/.test(y)))
     .map((k) => `${k}: ${show(b[k]).slice(0, 30)} → ${show(a[k]).slice(0, 30)}`)
     .join('; ');
 }

@@ -183,7 +183,7 @@ function ClassesTab() {
   const current = useMemo(() => all.find((c) => c.code === selected) ?? null, [all, selected]);
   const rows = useMemo(() => tableRows(filterTree(tree, query.trim())), [tree, query]);
   const deptOptions = useMemo(
-    () => departments.filter((d) => d.kind !== 'centre').map((d) => ({ value: d.code, label: `${d.shortName ?? d.name}（${d.code}）` })),
+    () => departments.filter((d) => d.kind !== 'centre').map((d) => ({ value: d.code, label: `${d.shortName || d.name}（${d.code}）` })),
     [departments],
   );
 

@@ -405,7 +405,7 @@ export default function OrgsPage() {
                   title: t('maint.orgs.name'),
                   render: (_, d) => (
                     <span>
-                      {d.shortName ?? d.name}{' '}
+                      {d.shortName || d.name}{' '}
                       <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                         {d.code}
                       </Typography.Text>
@@ -504,7 +504,7 @@ export default function OrgsPage() {
                   title: t('maint.orgs.department'),
                   dataIndex: 'departmentName',
                   ellipsis: true,
-                  render: (v: string | null, p) => (p.departmentId ? (byId.get(p.departmentId)?.shortName ?? v) : '—'),
+                  render: (v: string | null, p) => (p.departmentId ? byId.get(p.departmentId)?.shortName || v : '—'),
                 },
                 {
                   title: t('maint.orgs.roles'),

@@ -174,7 +174,6 @@ export default function RegionsPage() {
             <div className="cl-maint-map">
               <div className="cl-maint-map-hint">{editing ? t('maint.regions.dragHint') : t('maint.regions.clickHint')}</div>
               <GridMap
-                chosen={region?.level === 'grid' ? [region.id] : []}
                 outline={draft ?? region?.geometry ?? null}
                 fitTo={fit}
                 reloadKey={reloadKey}

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api.ts';
 import i18n from '../../i18n/index.ts';
+import './maint.css';
 
 /** A time limit (时限) as the API writes it. */
 export interface TimeLimit {
@@ -15,10 +16,12 @@ export interface TimeLimit {
 export function MaintPage({ title, testId, children }: { title: string; testId: string; children: ReactNode }) {
   const { t } = useTranslation();
   return (
-    <Space direction="vertical" size="middle" style={{ width: '100%', padding: 16 }} data-testid={testId}>
-      <Breadcrumb items={[{ title: t('dispatchRules.section') }, { title }]} />
-      {children}
-    </Space>
+    <div className="cl-maint-page">
+      <Space direction="vertical" size="middle" style={{ width: '100%', padding: 16 }} data-testid={testId}>
+        <Breadcrumb items={[{ title: t('dispatchRules.section') }, { title }]} />
+        {children}
+      </Space>
+    </div>
   );
 }
 
