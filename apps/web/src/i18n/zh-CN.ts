@@ -709,8 +709,7 @@ const zhCN = {
       parentHelp: '选大类则新建小类，选小类则新建细类；不选则新建大类',
       newMajor: '（新建大类）',
       codeDigits: '2–9 位数字',
-      phaseHelp:
-        '监督中心和指挥中心各阶段的时限（受理、核实、立案、派遣、发核查、核查、结案）。紧急案卷按连续时间计。修改只影响之后开始的阶段。',
+      phaseHelp: '监督中心和指挥中心各阶段的时限（受理、核实、立案、派遣、发核查、核查、结案）。紧急案卷按连续时间计。修改只影响之后开始的阶段。',
       phaseKeys: { receive: '受理', verify: '核实', register: '立案', dispatch: '派遣', sendCheck: '发核查', check: '核查', close: '结案' },
       bindingsNote: '工作流绑定只对新案卷生效；已在流转中的案卷继续按原工作流办理。',
       class: '分类',
@@ -896,6 +895,7 @@ const zhCN = {
       apiDocs: 'API 文档：区域接口',
     },
   },
+
 
   evaluation: {
     section: '综合评价',

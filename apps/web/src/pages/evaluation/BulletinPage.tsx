@@ -109,7 +109,7 @@ function RankTable({ rows: all, object, cols, limit }: { rows: RankRow[]; object
         <tfoot>
           <tr>
             <td colSpan={cols.length + 5} className="note">
-              {t('evaluation.bulletin.unscored', { n: unscored })}
+              {t(rows.length ? 'evaluation.bulletin.unscored' : 'evaluation.bulletin.unscoredAll', { n: unscored })}
             </td>
           </tr>
         </tfoot>
@@ -158,6 +158,7 @@ export default function BulletinPage() {
   const tot = data?.totals;
   const worst = data?.rankings.districts.filter((r) => r.rank !== null).at(-1);
   const best = data?.rankings.districts.find((r) => r.rank !== null);
+  const scoredStreets = data?.rankings.streets.filter((r) => r.rank !== null).length ?? 0;
 
   return (
     <div className="cl-bulletin-wrap" data-testid="bulletin-page">
@@ -234,7 +235,7 @@ export default function BulletinPage() {
           <RankTable rows={data.rankings.districts} object="district" cols={['registered', 'closeRate', 'onTimeCloseRate']} />
 
           <h2>
-            {t('evaluation.bulletin.s3', { n: Math.min(STREETS_SHOWN, data.rankings.streets.filter((r) => r.rank !== null).length) })}
+            {t(scoredStreets ? 'evaluation.bulletin.s3' : 'evaluation.bulletin.s3plain', { n: Math.min(STREETS_SHOWN, scoredStreets) })}
           </h2>
           <RankTable
             rows={data.rankings.streets}
