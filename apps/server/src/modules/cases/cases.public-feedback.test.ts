@@ -177,6 +177,7 @@ describe('cases: public reporting, rating and 未解决', () => {
     expect(earlyReopen.json().error).toBe('case_not_closed');
     const open = (await status(c.number, c.token)).json();
     expect(open).toMatchObject({ state: 'reported', canRate: false, canReopen: false, rating: null, afterPhotos: [] });
+    expect(open.className).toEqual(expect.any(String));
     expect(open.photos.map((p: { id: string }) => p.id)).toEqual([c.reportPhoto]);
 
     const after = await closeByStaff(c.id);

@@ -384,11 +384,14 @@ export class CasesService {
     // after-photos (published when the case closes).
     const photos = await this.ctx.services.media.listPublicForCase(c.id);
     const reported = new Set((log.find((e) => e.action === 'report')?.payload as { photos?: string[] } | null)?.photos ?? []);
+    // The class's own name, for a case the centre filed under a class the public list does not have.
+    const cls = await this.ctx.services.taxonomy.getClass(c.edition as Edition, c.kind, c.classCode);
     return {
       number: c.number,
       state: c.state,
       kind: c.kind,
       classCode: c.classCode,
+      className: cls?.name ?? null,
       description: c.description,
       address: c.address,
       location: { lng: c.lng, lat: c.lat },

@@ -145,7 +145,7 @@ export default function TrackPage() {
         </div>
         <dl className="pr-facts">
           <dt>{t('track.category')}</dt>
-          <dd>{label ?? data.classCode}</dd>
+          <dd>{label ?? data.className ?? data.classCode}</dd>
           {data.address && (
             <>
               <dt>{t('track.place')}</dt>

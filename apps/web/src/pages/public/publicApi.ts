@@ -72,6 +72,7 @@ export interface PublicCase {
   state: string;
   kind: string;
   classCode: string;
+  className: string | null;
   description: string;
   address: string | null;
   location: Spot;
