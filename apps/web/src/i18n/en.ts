@@ -707,13 +707,23 @@ const en: Resources = {
       deleteConfirm: 'Delete this city class? A class in use can only be disabled.',
       created: 'Created {{code}} {{name}}',
       updatedAt: 'Last changed {{at}}',
-      extensionHelp: 'Standard classes cannot be added or deleted. A city may add majors (21 on), minors under a major, or detail classes under a minor (minor code + 2 digits).',
+      extensionHelp:
+        'Standard classes cannot be added or deleted. A city may add majors (21 on), minors under a major, or detail classes under a minor (minor code + 2 digits).',
       parent: 'Parent class',
       parentHelp: 'A major: a new minor; a minor: a new detail class; none: a new major',
       newMajor: '(new major)',
       codeDigits: '2–9 digits',
-      phaseHelp: 'Time limits of the centre phases (receive, verify, register, dispatch, send to check, check, close). Urgent cases count them continuously. Changes apply to phases that start afterwards.',
-      phaseKeys: { receive: 'Receive', verify: 'Verify', register: 'Register', dispatch: 'Dispatch', sendCheck: 'Send to check', check: 'Check', close: 'Close' },
+      phaseHelp:
+        'Time limits of the centre phases (receive, verify, register, dispatch, send to check, check, close). Urgent cases count them continuously. Changes apply to phases that start afterwards.',
+      phaseKeys: {
+        receive: 'Receive',
+        verify: 'Verify',
+        register: 'Register',
+        dispatch: 'Dispatch',
+        sendCheck: 'Send to check',
+        check: 'Check',
+        close: 'Close',
+      },
       bindingsNote: 'Workflow bindings apply to new cases only; cases already under way keep their workflow.',
       class: 'Class',
       allClasses: 'All classes',
@@ -808,7 +818,8 @@ const en: Resources = {
       kinds: { workday: 'Workday', weekend: 'Weekend', holiday: 'Holiday', makeup_workday: 'Make-up workday' },
       cityEdit: 'City edit',
       ban: 'work',
-      noSchedule: "The State Council's holiday schedule for {{year}} is not in the calendar yet: set its holidays and make-up workdays day by day.",
+      noSchedule:
+        "The State Council's holiday schedule for {{year}} is not in the calendar yet: set its holidays and make-up workdays day by day.",
       summary: 'The year',
       workingDays: 'Working days',
       restDays: 'Rest days',
@@ -891,14 +902,16 @@ const en: Resources = {
       uploaded: 'Read a {{type}}: check it, then save',
       unreadable: 'Cannot read the GeoJSON: {{message}}',
       saved: 'The boundary of {{name}} is saved as version {{version}}',
-      gridRules: 'A unit grid must be a valid polygon inside its community, overlapping no other grid; saving makes a new version and keeps the old one.',
-      regionRules: 'A boundary must be a valid Polygon or MultiPolygon in WGS 84 degrees; saving makes a new version and keeps the old one.',
+      gridRules:
+        'A unit grid must be a valid polygon inside its community, overlapping no other grid; saving makes a new version and keeps the old one.',
+      regionRules:
+        'A boundary must be a valid Polygon or MultiPolygon in WGS 84 degrees; saving makes a new version and keeps the old one.',
       importTitle: 'Bulk import and grid generation',
-      importHelp: 'A whole set of divisions (districts, streets, communities with their codes) is imported from the command line, where unit grids are also generated per street:',
+      importHelp:
+        'A whole set of divisions (districts, streets, communities with their codes) is imported from the command line, where unit grids are also generated per street:',
       apiDocs: 'API documentation: regions',
     },
   },
-
 
   evaluation: {
     section: 'Evaluation',
@@ -1065,6 +1078,8 @@ const en: Resources = {
       class: 'Class',
       gridCode: 'Grid code',
       unscored: '{{n}} more had nothing due this month and are not scored.',
+      unscoredAll: 'None scored this month: all {{n}} had nothing due.',
+      s3plain: '3. Streets',
       foot: 'Indicators as in CJ/T 292 and the evaluation configuration; grades: A ≥ 90 (green), B ≥ 75 (blue), C ≥ 60 (yellow), D ≥ 40 (red), E below (black).',
     },
   },
