@@ -1,11 +1,13 @@
 import { Button, Input, SearchBar, Selector, TextArea, Toast } from 'antd-mobile';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { type CompressedPhoto, compressImage } from '../field/image.ts';
 import { usePublicData } from './PublicApp.tsx';
-import PublicMap from './PublicMap.tsx';
 import { call, type Place, PublicApiError, rememberReport, type Spot, trackPath } from './publicApi.ts';
+
+/** The map (MapLibre, most of the page's bytes) loads after the form, which works without it. */
+const PublicMap = lazy(() => import('./PublicMap.tsx'));
 
 /** Photos per report: what one anonymous upload request takes. */
 const MAX_PHOTOS = 3;
@@ -281,7 +283,11 @@ export default function ReportPage() {
             ))}
           </ul>
         )}
-        {settings && <PublicMap settings={settings} spot={spot} onMove={setSpot} />}
+        {settings && (
+          <Suspense fallback={<div className="pr-map" style={{ height: 220 }} />}>
+            <PublicMap settings={settings} spot={spot} onMove={setSpot} />
+          </Suspense>
+        )}
         <div className="pr-place" data-testid="pr-place">
           {gpsError && !spot ? (
             <span className="pr-error">{t('report.gpsFailed')}</span>
