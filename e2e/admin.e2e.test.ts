@@ -176,6 +176,43 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     await page.locator(`[data-testid="cal-day-${day}"][data-kind="holiday"]`).waitFor();
     await shot(page, 'admin-6-calendar.png');
 
+    // --- 监督员责任网格 ----------------------------------------------------------------
+    // A grid of the second beat moves into the first by a click on the map.
+    const beats = (await (await api.get(`${base}/api/beats`)).json()) as Array<{ id: number; code: string }>;
+    const [first, second] = beats;
+    if (!first || !second) throw new Error('the demo city has fewer than two beats');
+    const secondGrids = ((await (await api.get(`${base}/api/beats/${second.id}`)).json()) as { gridIds: number[] }).gridIds;
+    const grid = (await (await api.get(`${base}/api/regions/${secondGrids[0]}`)).json()) as { bbox: number[] };
+    await open(page, '/admin/beats', 'beats-page');
+    await page.getByTestId(`beat-row-${first.code}`).click();
+    await page.getByTestId('beat-summary').waitFor();
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+    await page.waitForLoadState('networkidle');
+    const centre: [number, number] = [((grid.bbox[0] ?? 0) + (grid.bbox[2] ?? 0)) / 2, ((grid.bbox[1] ?? 0) + (grid.bbox[3] ?? 0)) / 2];
+    // The grid under the bbox centre (a blocky demo grid may not cover its own centre).
+    const located = (await (await api.get(`${base}/api/regions/locate`, { params: { lng: centre[0], lat: centre[1] } })).json()) as {
+      grid: { id: number };
+    };
+    const firstGrids = ((await (await api.get(`${base}/api/beats/${first.id}`)).json()) as { gridIds: number[] }).gridIds;
+    const adding = !firstGrids.includes(located.grid.id);
+    const gridAt = await page.evaluate(([lng, lat]) => {
+      const m = (globalThis as unknown as PageGlobals).__cityloopMap;
+      m.jumpTo({ center: [lng, lat], zoom: 16 });
+      const p = m.project([lng, lat]);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, centre);
+    await page.waitForTimeout(500);
+    await page.mouse.click(gridAt.x, gridAt.y);
+    await page.getByText(adding ? '加入：' : '移出：').waitFor();
+    await shot(page, 'admin-8-beats.png');
+    await page.getByTestId('beat-save').click();
+    await expect
+      .poll(async () =>
+        ((await (await api.get(`${base}/api/beats/${first.id}`)).json()) as { gridIds: number[] }).gridIds.includes(located.grid.id),
+      )
+      .toBe(adding);
+
     // --- 操作审计: each change with who and the before/after ------------------------------
     const audit = (await (await api.get(`${base}/api/audit`, { params: { limit: 50 } })).json()) as AuditRow[];
     const find = (action: string) => audit.find((r) => r.action === action);
@@ -184,8 +221,9 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     expect(find('taxonomy.update')?.after).toMatchObject({ disposalLimit: { value: newValue } });
     expect(find('workflow.bind')).toBeDefined();
     expect(find('calendar.day.set')?.entityId).toBe(day);
+    expect(find('beat.update')?.entityId).toBe(String(first.id));
     await open(page, '/admin/audit', 'audit-page');
-    for (const label of ['新建部门', '新建人员', '修改分类', '绑定工作流', '修改日历']) {
+    for (const label of ['新建部门', '新建人员', '修改分类', '绑定工作流', '修改日历', '修改责任网格']) {
       await page.getByTestId('audit-table').getByText(label, { exact: true }).first().waitFor();
     }
     // The class change opens on its before/after, the limit among the changed fields.
@@ -199,12 +237,7 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     await expect.poll(async () => page.getByTestId('audit-action-tag').allTextContents()).toEqual(expect.arrayContaining(['修改日历']));
     expect(new Set(await page.getByTestId('audit-action-tag').allTextContents())).toEqual(new Set(['修改日历']));
 
-    // --- 监督员责任网格 and 网格与区域: the maps -----------------------------------------
-    await open(page, '/admin/beats', 'beats-page');
-    await page.locator('[data-testid^="beat-row-"]').first().click();
-    await page.getByTestId('beat-summary').waitFor();
-    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
-    await shot(page, 'admin-8-beats.png');
+    // --- 网格与区域 ------------------------------------------------------------------------
     await open(page, '/admin/regions', 'regions-page');
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
     const box = await page.getByTestId('regions-map').boundingBox();
