@@ -350,7 +350,9 @@ describe.skipIf(!HAS_CHROMIUM)('public reporting: a citizen reports, follows, ra
     // 我的举报 on this phone: both reports, newest first.
     await page.getByTestId('pr-tab-mine').click();
     await page.getByTestId('pr-mine').waitFor();
-    expect(await page.locator('[data-testid^="pr-mine-"]').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('[data-testid^="pr-mine-20"]').count()).toBeGreaterThanOrEqual(2);
+    await page.getByTestId(`pr-mine-state-${sent.number}`).waitFor();
+    expect(await page.getByTestId(`pr-mine-state-${sent.number}`).textContent()).toBe('已办结');
     await shot(page, 'mine');
     await page.getByTestId(`pr-mine-${sent.number}`).click();
     await page.locator('[data-testid="pr-track"][data-state="closed"]').waitFor({ timeout: 20_000 });
