@@ -256,6 +256,8 @@ export default function OrgsPage() {
       if (editDept === 'new') {
         const d = await api.post<Department>('/api/departments', { ...common, code: v.code?.trim(), level: v.level });
         message.success(t('maint.orgs.deptCreated', { name: d.name }));
+        // The new department is shown (it may sit on a later page of the tree).
+        setDeptFilter((f) => ({ ...f, q: d.code }));
       } else if (editDept) {
         await request(`/api/departments/${editDept.id}`, { method: 'PATCH', body: { ...common, active: v.active } });
         message.success(t('maint.saved'));
@@ -321,8 +323,10 @@ export default function OrgsPage() {
     setPersonError(null);
     try {
       if (editPerson === 'new') {
-        const p = await api.post<{ id: number; name: string }>('/api/people', { ...body, username: v.username?.trim() });
+        const p = await api.post<{ id: number; name: string; username: string }>('/api/people', { ...body, username: v.username?.trim() });
         message.success(t('maint.orgs.personCreated', { name: p.name }));
+        setSelectedDept(null);
+        setPersonFilter((f) => ({ ...f, q: p.username }));
       } else if (editPerson !== null) {
         await request(`/api/people/${editPerson}`, { method: 'PATCH', body: { ...body, active: v.active } });
         message.success(t('maint.saved'));
@@ -370,6 +374,7 @@ export default function OrgsPage() {
                 allowClear
                 placeholder={t('maint.orgs.searchDept')}
                 style={{ width: 200 }}
+                value={deptFilter.q}
                 onChange={(e) => setDeptFilter((f) => ({ ...f, q: e.target.value }))}
                 data-testid="dept-search"
               />
@@ -475,6 +480,7 @@ export default function OrgsPage() {
                 allowClear
                 placeholder={t('maint.orgs.searchPerson')}
                 style={{ width: 200 }}
+                value={personFilter.q}
                 onChange={(e) => setPersonFilter((f) => ({ ...f, q: e.target.value }))}
                 data-testid="person-search"
               />
