@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
 
@@ -111,5 +112,84 @@ describe('patrol: positions in, last positions out', () => {
     expect((await last('leader', '?minutes=1')).items).toHaveLength(1);
     now.setTime(Date.parse(local('10:05:00')));
     expect((await last('leader', '?minutes=1')).items).toHaveLength(0);
+  });
+  it("shows an inspector's day: the track, and each beat grid's passes against 一日两巡", async () => {
+    // Two grids of the inspector's beat and one grid outside it, each by a point inside it.
+    const beat = await sql<{ id: string; lng: number; lat: number }>`
+      SELECT g.id, ST_X(ST_PointOnSurface(g.geom)) AS lng, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+      FROM beat b JOIN beat_grid bg ON bg.beat_id = b.id JOIN region g ON g.id = bg.grid_id
+      WHERE b.inspector_id = ${inspectorId} ORDER BY g.code LIMIT 2`.execute(t.ctx.db);
+    const outside = await sql<{ id: string; lng: number; lat: number }>`
+      SELECT g.id, ST_X(ST_PointOnSurface(g.geom)) AS lng, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+      FROM region g WHERE g.level = 'grid' AND g.valid_to IS NULL
+        AND NOT EXISTS (SELECT 1 FROM beat_grid bg JOIN beat b ON b.id = bg.beat_id WHERE bg.grid_id = g.id AND b.inspector_id = ${inspectorId})
+      ORDER BY g.code LIMIT 1`.execute(t.ctx.db);
+    const [a, b] = beat.rows;
+    const [o] = outside.rows;
+    if (!a || !b || !o) throw new Error('the demo inspector needs a beat of two grids');
+    const day = (hhmm: string, g: { lng: number; lat: number }) => ({ at: `2026-11-29T${hhmm}:00+08:00`, lng: g.lng, lat: g.lat });
+    const fixes = [
+      day('08:00', a),
+      day('08:05', a), // still the first pass of A
+      day('08:10', b),
+      day('08:20', a), // back in A: its second pass
+      day('09:30', a), // 70 minutes on in A: a third pass
+      day('10:00', o), // outside the beat
+    ];
+    expect((await post('inspector', { fixes })).statusCode).toBe(200);
+    // A fix of the evening before (local time) is another day's.
+    expect((await post('inspector', { fixes: [{ at: '2026-11-28T23:59:00+08:00', lng: b.lng, lat: b.lat }] })).statusCode).toBe(200);
+
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/patrol/day?personId=${inspectorId}&day=2026-11-29`,
+      headers: { cookie: cookie.leader as string },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const out = res.json();
+    expect(out.fixes).toHaveLength(6);
+    expect(out.firstAt).toBe(new Date('2026-11-29T08:00:00+08:00').toISOString());
+    expect(out.lengthM).toBeGreaterThan(0);
+    const passes = Object.fromEntries(out.grids.map((g: { gridId: number; passes: number }) => [g.gridId, g.passes]));
+    expect(passes[Number(a.id)]).toBe(3);
+    expect(passes[Number(b.id)]).toBe(1);
+    expect(passes[Number(o.id)]).toBeUndefined();
+    const n = out.grids.length;
+    expect(out.coverage).toEqual({
+      target: 2,
+      beatGrids: n,
+      visited: 2,
+      met: 1,
+      visitedRate: 2 / n,
+      metRate: 1 / n,
+      outsideBeatGrids: 1,
+    });
+    expect(out.grids.every((g: { geometry: { type: string } }) => g.geometry.type === 'MultiPolygon')).toBe(true);
+
+    // A quiet day: every grid at 0 passes, rates 0 (the beat exists); bad input and roles refused.
+    const quiet = await t.app.inject({
+      method: 'GET',
+      url: `/api/patrol/day?personId=${inspectorId}&day=2026-11-27`,
+      headers: { cookie: cookie.shiftlead as string },
+    });
+    expect(quiet.json().coverage).toMatchObject({ visited: 0, met: 0, metRate: 0 });
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: `/api/patrol/day?personId=${inspectorId}&day=2026-02-30`,
+      headers: { cookie: cookie.leader as string },
+    });
+    expect([bad.statusCode, bad.json().error]).toEqual([422, 'patrol_day_invalid']);
+    const nobody = await t.app.inject({
+      method: 'GET',
+      url: '/api/patrol/day?personId=999999&day=2026-11-29',
+      headers: { cookie: cookie.leader as string },
+    });
+    expect([nobody.statusCode, nobody.json().error]).toEqual([404, 'person_not_found']);
+    const handler = await t.app.inject({
+      method: 'GET',
+      url: `/api/patrol/day?personId=${inspectorId}&day=2026-11-29`,
+      headers: { cookie: cookie.handler as string },
+    });
+    expect(handler.statusCode).toBe(403);
   });
 });

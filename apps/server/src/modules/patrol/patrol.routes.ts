@@ -61,4 +61,16 @@ export async function patrolRoutes(app: App) {
     },
     handler: async (req) => patrol.last(req.auth as Auth, req.query.minutes),
   });
+  app.get('/api/patrol/day', {
+    config: { access: 'patrol.read' },
+    schema: {
+      tags,
+      summary: "An inspector's day: the GPS track and how often each beat grid was passed through (一日两巡)",
+      querystring: Strict({
+        personId: Type.Integer({ minimum: 1 }),
+        day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD in the city time zone' }),
+      }),
+    },
+    handler: async (req) => patrol.day(req.auth as Auth, req.query.personId, req.query.day),
+  });
 }

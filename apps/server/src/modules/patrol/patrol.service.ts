@@ -1,8 +1,9 @@
 import type { CoordSys } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
-import { forbidden, unprocessable } from '../../errors.ts';
+import { forbidden, notFound, unprocessable } from '../../errors.ts';
 import { toWgs84 } from '../../lib/coords.ts';
 import type { Auth } from '../auth/auth.service.ts';
+import { DAY_MS, isoToDay, Zone } from '../calendar/calendar.math.ts';
 import { type Fix, PatrolRepository } from './patrol.repository.ts';
 
 /** A fix may be this far ahead of the server's clock (phones' clocks drift) … */
@@ -22,6 +23,11 @@ export interface FixInput {
 }
 
 const CENTRE_ROLES = ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor'];
+
+/** 一日两巡: each beat grid is to be passed through this many times a day. */
+export const DAILY_PASSES = 2;
+/** Fixes in one grid further apart than this count as separate passes. */
+export const PASS_GAP_MIN = 30;
 
 /** 巡查: inspectors' positions while on duty, and the last one of each for the command map. */
 export class PatrolService {
@@ -73,11 +79,79 @@ export class PatrolService {
 
   /** Each inspector's last position within `minutes`, in the caller's area. */
   async last(auth: Auth, minutes = DEFAULT_LAST_WINDOW_MIN) {
-    const centre = auth.roles.filter((r) => CENTRE_ROLES.includes(r.role));
-    const city = centre.some((r) => r.scopeRegionId === null && r.scopeDepartmentId === null);
-    const regionIds = city ? null : centre.map((r) => r.scopeRegionId).filter((x): x is number => x !== null);
+    const regionIds = this.#area(auth);
     const now = this.ctx.now();
     const items = await this.repo.last(new Date(now.getTime() - minutes * 60_000), regionIds);
     return { asOf: now, minutes, items };
+  }
+  /** The caller's area: null = the whole city, else the regions of its centre roles. */
+  #area(auth: Auth): number[] | null {
+    const centre = auth.roles.filter((r) => CENTRE_ROLES.includes(r.role));
+    const city = centre.some((r) => r.scopeRegionId === null && r.scopeDepartmentId === null);
+    return city ? null : centre.map((r) => r.scopeRegionId).filter((x): x is number => x !== null);
+  }
+
+  /**
+   * One inspector's day (in the city's time zone): the track, and the coverage of the beat —
+   * for each beat grid how many times it was passed through, against 一日两巡.
+   */
+  async day(auth: Auth, personId: number, day: string) {
+    const d = isoToDay(day);
+    if (d === null) throw unprocessable('patrol_day_invalid', `日期无效 / Not a date: ${day}`);
+    const person = await this.ctx.db
+      .selectFrom('person')
+      .select(['id', 'username', 'name', 'departmentId'])
+      .where('id', '=', personId)
+      .executeTakeFirst();
+    const area = this.#area(auth);
+    if (!person || (area !== null && !(await this.repo.beatWithin(personId, area)))) {
+      throw notFound('person_not_found', `人员 ${personId} 不存在或不在您的范围内 / No person ${personId} in your area`);
+    }
+    const zone = new Zone((await this.ctx.services.settings.get()).timeZone);
+    const from = new Date(zone.toUtc(d * DAY_MS));
+    const to = new Date(zone.toUtc((d + 1) * DAY_MS));
+    const [track, passes, beat] = await Promise.all([
+      this.repo.track(personId, from, to),
+      this.repo.passes(personId, from, to, PASS_GAP_MIN),
+      this.repo.beatGrids(personId),
+    ]);
+    const byGrid = new Map(passes.map((p) => [p.gridId, p]));
+    const grids = beat.map((g) => {
+      const p = byGrid.get(g.gridId);
+      return {
+        gridId: g.gridId,
+        code: g.code,
+        name: g.name,
+        beatName: g.beatName,
+        passes: p?.passes ?? 0,
+        firstAt: p?.firstAt ?? null,
+        lastAt: p?.lastAt ?? null,
+        geometry: g.geometry,
+      };
+    });
+    const inBeat = new Set(beat.map((g) => g.gridId));
+    const visited = grids.filter((g) => g.passes > 0).length;
+    const met = grids.filter((g) => g.passes >= DAILY_PASSES).length;
+    return {
+      person: { id: Number(person.id), username: person.username, name: person.name },
+      day,
+      from,
+      to,
+      fixes: track.fixes.map((f) => ({ at: f.at, lng: f.lng, lat: f.lat })),
+      lengthM: Math.round(track.lengthM),
+      firstAt: track.fixes[0]?.at ?? null,
+      lastAt: track.fixes.at(-1)?.at ?? null,
+      grids,
+      coverage: {
+        target: DAILY_PASSES,
+        beatGrids: grids.length,
+        visited,
+        met,
+        // No beat, no rate: "not applicable", never 0 % or 100 %.
+        visitedRate: grids.length ? visited / grids.length : null,
+        metRate: grids.length ? met / grids.length : null,
+        outsideBeatGrids: passes.filter((p) => !inBeat.has(p.gridId)).length,
+      },
+    };
   }
 }
