@@ -319,7 +319,9 @@ export default function DispatchRulesPage() {
   };
 
   const handleSave = async () => {
-    const v = await form.validateFields();
+    // A refused field shows its own message in the form; nothing is sent.
+    const v = await form.validateFields().catch(() => null);
+    if (!v) return;
     const [kind, classCode] = v.cls ? v.cls.split(':') : [null, null];
     const body = {
       name: v.name?.trim() ?? '',
