@@ -297,4 +297,108 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     await page.waitForURL((u) => u.pathname === '/workbench', { timeout: 30_000 });
     await shot(page, 'admin-12-dispatcher.png');
   }, 120_000);
+
+  it("shows an inspector's day: the track over the beat, each grid by its passes (一日两巡)", async () => {
+    if (!browser || !server) throw new Error('not started');
+    const base = server.url;
+    const opened = await openPage(browser);
+    contexts.push(opened.context);
+    const { page, errors } = opened;
+    const api = page.request;
+    await login(page, 'admin', '/patrol');
+    await page.waitForURL((u) => u.pathname === '/patrol', { timeout: 30_000 });
+    await page.getByTestId('patrol-page').waitFor();
+
+    // The inspector's phone, in a session of its own.
+    const phone = await browser.newContext();
+    contexts.push(phone);
+    const signIn = await phone.request.post(`${base}/api/auth/login`, { data: { username: 'inspector', password: 'demo1234' } });
+    expect(signIn.status()).toBe(200);
+    const people = (await (await api.get(`${base}/api/people`, { params: { role: 'inspector', q: 'inspector' } })).json()) as Array<{
+      id: number;
+      username: string;
+    }>;
+    const inspector = people.find((p) => p.username === 'inspector');
+    if (!inspector) throw new Error('the demo city has no inspector');
+
+    // Fixes of today in the city's time zone (a little after midnight: late yesterday instead).
+    const { timeZone } = (await (await api.get(`${base}/api/settings`)).json()) as { timeZone: string };
+    const dayOf = (ms: number) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+    const clock = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date());
+    const [hh, mm] = clock.split(':').map(Number);
+    const end = Date.now() - ((hh ?? 0) * 60 + (mm ?? 0) < 120 ? 180 : 5) * 60_000;
+    const day = dayOf(end);
+
+    type DayGrid = { gridId: number; code: string; passes: number; geometry: { coordinates: number[][][][] } };
+    type PatrolDay = { grids: DayGrid[]; coverage: { beatGrids: number; visited: number; met: number } };
+    const readDay = async () =>
+      (await (await api.get(`${base}/api/patrol/day`, { params: { personId: inspector.id, day } })).json()) as PatrolDay;
+    const beat = (await readDay()).grids;
+    const [gridA, gridB] = beat;
+    if (!gridA || !gridB) throw new Error('the demo inspector has fewer than two beat grids');
+    /** A point inside a grid: the average of its outer ring's vertices, else of a fan triangle. */
+    const inside = async (g: DayGrid): Promise<[number, number]> => {
+      const ring = (g.geometry.coordinates[0]?.[0] ?? []).slice(0, -1);
+      const avg = (pts: number[][]): [number, number] => [
+        pts.reduce((a, p) => a + (p[0] ?? 0), 0) / pts.length,
+        pts.reduce((a, p) => a + (p[1] ?? 0), 0) / pts.length,
+      ];
+      const candidates = [avg(ring), ...ring.slice(1, -1).map((v, i) => avg([ring[0] ?? v, v, ring[i + 2] ?? v]))];
+      for (const [lng, lat] of candidates) {
+        const hit = (await (await api.get(`${base}/api/regions/locate`, { params: { lng, lat } })).json()) as {
+          distanceM: number;
+          grid: { id: number };
+        };
+        if (hit.distanceM === 0 && hit.grid.id === g.gridId) return [lng, lat];
+      }
+      throw new Error(`no point found inside grid ${g.code}`);
+    };
+    const a = await inside(gridA);
+    const b = await inside(gridB);
+    // A, then B, then A again more than 30 minutes later: A is passed twice, B once.
+    const fix = (p: [number, number], minutesBefore: number) => ({
+      at: new Date(end - minutesBefore * 60_000).toISOString(),
+      lng: p[0],
+      lat: p[1],
+      accuracy: 8,
+    });
+    const sent = await phone.request.post(`${base}/api/patrol/positions`, {
+      data: { fixes: [fix(a, 95), fix(a, 94), fix(b, 60), fix(b, 59), fix(a, 1), fix(a, 0)] },
+    });
+    expect(sent.status()).toBe(200);
+    const after = await readDay();
+    const passesOf = (id: number) => after.grids.find((g) => g.gridId === id)?.passes ?? 0;
+    expect(passesOf(gridA.gridId)).toBeGreaterThanOrEqual(2);
+    expect(passesOf(gridB.gridId)).toBeGreaterThanOrEqual(1);
+    expect(after.coverage.visited).toBeGreaterThanOrEqual(2);
+
+    // The page: the inspector and the day, the figures and the grids, the unmet first.
+    await pick(page, 'patrol-person', '（inspector）');
+    if (day !== dayOf(Date.now())) {
+      await page.getByTestId('patrol-day').click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(day);
+      await page.keyboard.press('Enter');
+    }
+    const { visited, beatGrids, met } = after.coverage;
+    await page.getByTestId('patrol-visited').getByText(`${visited} / ${beatGrids}`).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('patrol-met').textContent()).toContain(`${met} / ${beatGrids}`);
+    expect(await page.getByTestId('patrol-length').textContent()).toMatch(/[1-9]|0\.0[1-9]|0\.[1-9]/);
+    await page.getByTestId(`patrol-grid-${gridA.code}`).waitFor();
+    await page.getByTestId(`patrol-grid-${gridB.code}`).waitFor();
+    const rows = await page.locator('[data-testid^="patrol-grid-"]').count();
+    expect(rows).toBe(Math.min(beatGrids, 12));
+    const firstPasses = Number(await page.locator('[data-testid^="patrol-grid-"]').first().locator('td').nth(2).textContent());
+    expect(firstPasses).toBe(Math.min(...after.grids.map((g) => g.passes)));
+    await page.getByTestId(`patrol-grid-${gridB.code}`).click();
+    await page.locator(`[data-testid="patrol-grid-${gridB.code}"].cl-patrol-row-selected`).waitFor();
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+    // Back to the top of the page (the click scrolled to the row) for the picture.
+    await page.locator('.cl-maint-page').evaluate((el) => {
+      (el as unknown as { scrollTop: number }).scrollTop = 0;
+    });
+    await shot(page, 'admin-13-patrol.png');
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

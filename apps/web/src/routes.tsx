@@ -3,6 +3,7 @@ import {
   FileSearchOutlined,
   GlobalOutlined,
   ImportOutlined,
+  NodeIndexOutlined,
   PhoneOutlined,
   ProfileOutlined,
   SearchOutlined,
@@ -43,6 +44,7 @@ const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
 const CensusPage = lazy(() => import('./pages/census/CensusPage.tsx'));
 const BeatsPage = lazy(() => import('./pages/admin/BeatsPage.tsx'));
 const RegionsPage = lazy(() => import('./pages/admin/RegionsPage.tsx'));
+const PatrolPage = lazy(() => import('./pages/patrol/PatrolPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -80,6 +82,14 @@ export const PAGES: PageRoute[] = [
     roles: rolesWith('cases.read'),
   },
   { key: 'map', path: '/map', label: 'nav.map', icon: <GlobalOutlined />, element: <MapPage /> },
+  {
+    key: 'patrol',
+    path: '/patrol',
+    label: 'patrol.nav',
+    icon: <NodeIndexOutlined />,
+    element: <PatrolPage />,
+    roles: rolesWith('patrol.read'),
+  },
   { key: 'webhooks', path: '/webhooks', label: 'webhooks.nav', icon: WebhooksIcon, element: <WebhooksPage />, roles: ['admin'] },
   {
     key: 'command',

@@ -1,6 +1,7 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import en from './en.ts';
+import { patrolEn, patrolZh } from './patrol.ts';
 import { publicFeedbackEn, publicFeedbackZh } from './publicFeedback.ts';
 import zhCN from './zh-CN.ts';
 
@@ -29,6 +30,8 @@ void i18n.use(initReactI18next).init({
 
 i18n.addResourceBundle('zh-CN', 'translation', publicFeedbackZh, true, false);
 i18n.addResourceBundle('en', 'translation', publicFeedbackEn, true, false);
+i18n.addResourceBundle('zh-CN', 'translation', patrolZh, true, false);
+i18n.addResourceBundle('en', 'translation', patrolEn, true, false);
 
 document.documentElement.lang = i18n.language;
 
