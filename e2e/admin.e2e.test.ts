@@ -77,6 +77,8 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     await page.getByTestId(testId).click();
     await page.keyboard.type(text);
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).first().click();
+    // Until the list has closed, a click meant for the next control can land on it instead.
+    await page.locator('.ant-select-dropdown:visible').first().waitFor({ state: 'hidden' });
   }
 
   it('creates, edits, binds and marks through the pages, and audits every change', async () => {
