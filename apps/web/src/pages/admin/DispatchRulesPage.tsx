@@ -428,355 +428,357 @@ export default function DispatchRulesPage() {
   const viaLabel = (via: Candidate['via']) => t(`dispatchRules.via.${via}`);
 
   return (
-    <Space direction="vertical" size="middle" style={{ width: '100%', padding: 16 }} data-testid="dispatch-rules-page">
-      <Breadcrumb items={[{ title: t('dispatchRules.section') }, { title: t('dispatchRules.nav') }]} />
-      <Card
-        title={t('dispatchRules.title')}
-        extra={
-          <Space>
-            <Button icon={<ReloadOutlined />} onClick={() => void loadRules()} aria-label={t('dispatchRules.refresh')} />
-            <Button type="primary" icon={<PlusOutlined />} onClick={() => void openForm('new')} data-testid="dr-new">
-              {t('dispatchRules.new')}
-            </Button>
-          </Space>
-        }
-      >
-        <Typography.Paragraph type="secondary" style={{ marginTop: 0 }}>
-          {t('dispatchRules.orderHelp')}
-        </Typography.Paragraph>
-        <Space wrap style={{ marginBottom: 12 }} data-testid="dr-filters">
-          <Select
-            allowClear
-            showSearch
-            optionFilterProp="label"
-            placeholder={t('dispatchRules.filterDepartment')}
-            style={{ width: 240 }}
-            value={filter.departmentId}
-            onChange={(v) => setFilter((f) => ({ ...f, departmentId: v }))}
-            options={disposalDepartments}
-            data-testid="dr-filter-department"
-          />
-          <TreeSelect
-            allowClear
-            showSearch={{ treeNodeFilterProp: 'title' }}
-            placeholder={t('dispatchRules.filterClass')}
-            style={{ width: 260 }}
-            value={filter.cls}
-            onChange={(v) => setFilter((f) => ({ ...f, cls: v }))}
-            treeData={classTree}
-            popupMatchSelectWidth={360}
-            data-testid="dr-filter-class"
-          />
-          <Cascader<RegionOption>
-            changeOnSelect
-            placeholder={t('dispatchRules.filterRegion')}
-            style={{ width: 280 }}
-            options={regions}
-            loadData={(s) => void handleLoadGrids(s)}
-            value={filter.region}
-            onChange={(v) => setFilter((f) => ({ ...f, region: v?.length ? (v as number[]) : undefined }))}
-            data-testid="dr-filter-region"
-          />
-          <Typography.Text type="secondary" data-testid="dr-count">
-            {t('dispatchRules.count', { shown: shown.length, total: rules.length })}
-          </Typography.Text>
-        </Space>
-        <Table<DispatchRule>
-          rowKey="id"
-          size="small"
-          loading={loading}
-          dataSource={shown}
-          pagination={{ defaultPageSize: 10, showSizeChanger: true, pageSizeOptions: [10, 20, 50, 100] }}
-          locale={{ emptyText: t('dispatchRules.none') }}
-          rowClassName={(r) => [r.id === matchedId ? 'cl-dr-row-hit' : '', r.enabled ? '' : 'cl-dr-row-off'].join(' ')}
-          onRow={(r) => ({ 'data-testid': `dr-row-${r.id}` }) as React.HTMLAttributes<HTMLElement>}
-          data-testid="dr-table"
-          columns={[
-            { title: '#', dataIndex: 'id', width: 60 },
-            { title: t('dispatchRules.name'), dataIndex: 'name', ellipsis: true },
-            {
-              title: t('dispatchRules.class'),
-              width: 230,
-              ellipsis: true,
-              render: (_, r) =>
-                r.classCode ? (
-                  <span>
-                    {r.kind && <Tag>{t(`kinds.${r.kind}`)}</Tag>}
-                    <Typography.Text code>{r.classCode}</Typography.Text> {r.className ?? ''}
-                  </span>
-                ) : (
-                  <Tag>{t('dispatchRules.anyClass')}</Tag>
-                ),
-            },
-            {
-              title: t('dispatchRules.region'),
-              width: 190,
-              ellipsis: true,
-              render: (_, r) =>
-                r.regionId ? (
-                  <span>
-                    {r.regionName} <Typography.Text type="secondary">{r.regionCode}</Typography.Text>
-                  </span>
-                ) : (
-                  <Tag>{t('dispatchRules.cityWide')}</Tag>
-                ),
-            },
-            {
-              title: t('dispatchRules.owner'),
-              width: 110,
-              render: (_, r) => (r.ownerDepartmentId ? r.ownerName : <Typography.Text type="secondary">—</Typography.Text>),
-            },
-            {
-              title: t('dispatchRules.department'),
-              width: 150,
-              render: (_, r) => (
-                <span>
-                  {r.departmentName}
-                  {!r.departmentActive && (
-                    <Tag color="error" style={{ marginInlineStart: 4 }}>
-                      {t('dispatchRules.departmentInactive')}
-                    </Tag>
-                  )}
-                </span>
-              ),
-            },
-            { title: t('dispatchRules.specificity'), width: 200, render: (_, r) => levelTag(r) },
-            {
-              title: t('dispatchRules.enabled'),
-              dataIndex: 'enabled',
-              width: 60,
-              render: (enabled: boolean, r) => (
-                <Switch size="small" checked={enabled} onChange={(v) => void handleEnable(r, v)} data-testid={`dr-enabled-${r.id}`} />
-              ),
-            },
-            {
-              title: '',
-              width: 110,
-              render: (_, r) => (
-                <Space size={0}>
-                  <Button type="link" size="small" onClick={() => void openForm(r)} data-testid={`dr-edit-${r.id}`}>
-                    {t('dispatchRules.edit')}
-                  </Button>
-                  {r.enabled && (
-                    <Popconfirm title={t('dispatchRules.disableConfirm')} onConfirm={() => void handleEnable(r, false)}>
-                      <Button type="link" size="small" danger data-testid={`dr-disable-${r.id}`}>
-                        {t('dispatchRules.disable')}
-                      </Button>
-                    </Popconfirm>
-                  )}
-                </Space>
-              ),
-            },
-          ]}
-        />
-      </Card>
-
-      <Card
-        title={t('dispatchRules.testTitle')}
-        data-testid="dr-test"
-        extra={
-          streetFallback !== null && (
+    <div className="cl-page-scroll">
+      <Space direction="vertical" size="middle" style={{ width: '100%', padding: 16 }} data-testid="dispatch-rules-page">
+        <Breadcrumb items={[{ title: t('dispatchRules.section') }, { title: t('dispatchRules.nav') }]} />
+        <Card
+          title={t('dispatchRules.title')}
+          extra={
             <Space>
-              <Typography.Text type="secondary">{t('dispatchRules.streetFallback')}</Typography.Text>
-              <Switch size="small" checked={streetFallback} onChange={(v) => void handleFallback(v)} data-testid="dr-street-fallback" />
+              <Button icon={<ReloadOutlined />} onClick={() => void loadRules()} aria-label={t('dispatchRules.refresh')} />
+              <Button type="primary" icon={<PlusOutlined />} onClick={() => void openForm('new')} data-testid="dr-new">
+                {t('dispatchRules.new')}
+              </Button>
             </Space>
-          )
-        }
-      >
-        <Row gutter={16}>
-          <Col xs={24} lg={12}>
-            <Space direction="vertical" style={{ width: '100%' }}>
-              <TreeSelect
-                showSearch={{ treeNodeFilterProp: 'title' }}
-                placeholder={t('dispatchRules.testClass')}
-                style={{ width: '100%' }}
-                value={testCls}
-                onChange={(v) => {
-                  setTestCls(v);
-                  void runTest(v, pin);
-                }}
-                treeData={classTree}
-                data-testid="dr-test-class"
-              />
-              <AutoComplete
-                style={{ width: '100%' }}
-                value={address}
-                options={hits.map((h) => ({
-                  value: h.fullAddress,
-                  label: <span data-testid={`dr-geocode-hit-${h.id}`}>{h.fullAddress}</span>,
-                  key: String(h.id),
-                }))}
-                onSearch={searchAddress}
-                onChange={setAddress}
-                onSelect={(value: string) => {
-                  const h = hits.find((x) => x.fullAddress === value);
-                  if (h) handlePick([h.lng, h.lat]);
-                }}
-                placeholder={t('dispatchRules.testAddress')}
-                data-testid="dr-test-address"
-              />
-              <div className="cl-dr-map">
-                <div className="cl-dr-map-hint">
-                  <AimOutlined /> {t('dispatchRules.mapHint')}
-                </div>
-                <CaseMap points={[]} pin={pin} onPick={handleMapPick} testId="dr-test-map" />
-              </div>
-              <Space>
-                <Button
-                  type="primary"
-                  loading={testing}
-                  disabled={!testCls || !pin}
-                  onClick={() => void runTest()}
-                  data-testid="dr-test-run"
-                >
-                  {t('dispatchRules.testRun')}
-                </Button>
-                <Typography.Text type="secondary" data-testid="dr-test-pin">
-                  {pin ? `${pin[0].toFixed(6)}, ${pin[1].toFixed(6)}` : t('dispatchRules.noPin')}
-                </Typography.Text>
-              </Space>
-            </Space>
-          </Col>
-          <Col xs={24} lg={12}>
-            {testError && <Alert type="error" showIcon title={testError} data-testid="dr-test-error" />}
-            {!testError && !result && <Alert type="info" title={t('dispatchRules.testEmpty')} />}
-            {!testError && result && suggestion && (
-              <Space direction="vertical" style={{ width: '100%' }} data-testid="dr-test-result">
-                {suggestion.kind === 'department' ? (
-                  <Alert
-                    type="success"
-                    showIcon
-                    title={
-                      <Space wrap>
-                        <Typography.Text strong style={{ fontSize: 16 }} data-testid="dr-test-department">
-                          {suggestion.department.name}
-                        </Typography.Text>
-                        <Tag color="blue">{viaLabel(suggestion.via)}</Tag>
-                      </Space>
-                    }
-                    description={<span data-testid="dr-test-explanation">{localizeMessage(suggestion.explanation)}</span>}
-                  />
-                ) : (
-                  <Alert
-                    type="warning"
-                    showIcon
-                    title={
-                      <Typography.Text strong style={{ fontSize: 16 }} data-testid="dr-test-department">
-                        {t(`dispatchRules.coordination.${suggestion.reason}`)}
-                      </Typography.Text>
-                    }
-                    description={<span data-testid="dr-test-explanation">{localizeMessage(suggestion.explanation)}</span>}
-                  />
-                )}
-                <Descriptions size="small" column={1} bordered>
-                  <Descriptions.Item label={t('dispatchRules.testMatched')}>
-                    <span data-testid="dr-test-rule">
-                      {suggestion.kind === 'department' && suggestion.rule ? (
-                        <Button type="link" size="small" style={{ padding: 0 }} onClick={() => handleShowRule(suggestion.rule?.id)}>
-                          #{suggestion.rule.id} {suggestion.rule.name}
-                        </Button>
-                      ) : (
-                        t('dispatchRules.noRuleMatched')
-                      )}
-                    </span>
-                  </Descriptions.Item>
-                  <Descriptions.Item label={t('dispatchRules.testClassLabel')}>
-                    {result.class.code} {result.class.name}
-                  </Descriptions.Item>
-                  <Descriptions.Item label={t('dispatchRules.testPlace')}>
-                    <span data-testid="dr-test-place">
-                      {[result.location.district?.name, result.location.street?.name, result.location.grid.name]
-                        .filter(Boolean)
-                        .join(' / ')}
-                      <Typography.Text type="secondary"> {result.location.grid.code}</Typography.Text>
-                    </span>
-                  </Descriptions.Item>
-                  {(suggestion.kind === 'department' ? suggestion.alternatives : suggestion.candidates).length > 0 && (
-                    <Descriptions.Item
-                      label={suggestion.kind === 'department' ? t('dispatchRules.alternatives') : t('dispatchRules.candidates')}
-                    >
-                      <Space direction="vertical" size={2}>
-                        {(suggestion.kind === 'department' ? suggestion.alternatives : suggestion.candidates).map((c) => (
-                          <span key={`${c.via}-${c.department.id}`}>
-                            {c.department.name} <Tag>{viaLabel(c.via)}</Tag>
-                            <Typography.Text type="secondary">{c.rule ? `#${c.rule.id}` : ''}</Typography.Text>
-                          </span>
-                        ))}
-                      </Space>
-                    </Descriptions.Item>
-                  )}
-                </Descriptions>
-              </Space>
-            )}
-          </Col>
-        </Row>
-      </Card>
-
-      <Modal
-        open={editing !== null}
-        title={editing === 'new' ? t('dispatchRules.new') : t('dispatchRules.editTitle', { id: editing?.id })}
-        onCancel={() => setEditing(null)}
-        onOk={() => void handleSave()}
-        okText={t('dispatchRules.save')}
-        okButtonProps={{ 'data-testid': 'dr-save' } as Record<string, string>}
-        confirmLoading={saving}
-        destroyOnHidden
-        width={600}
-      >
-        {formError && (
-          <Alert
-            type="error"
-            showIcon
-            style={{ marginBottom: 12 }}
-            title={formError.message}
-            description={<Typography.Text type="secondary">{formError.code}</Typography.Text>}
-            data-testid="dr-form-error"
-          />
-        )}
-        <Form form={form} layout="vertical" preserve={false} initialValues={initial} data-testid="dr-form">
-          <Form.Item name="name" label={t('dispatchRules.name')} rules={[{ max: 200 }]}>
-            <Input placeholder={t('dispatchRules.namePlaceholder')} />
-          </Form.Item>
-          <Form.Item name="cls" label={t('dispatchRules.class')} extra={t('dispatchRules.classHelp')}>
+          }
+        >
+          <Typography.Paragraph type="secondary" style={{ marginTop: 0 }}>
+            {t('dispatchRules.orderHelp')}
+          </Typography.Paragraph>
+          <Space wrap style={{ marginBottom: 12 }} data-testid="dr-filters">
+            <Select
+              allowClear
+              showSearch
+              optionFilterProp="label"
+              placeholder={t('dispatchRules.filterDepartment')}
+              style={{ width: 240 }}
+              value={filter.departmentId}
+              onChange={(v) => setFilter((f) => ({ ...f, departmentId: v }))}
+              options={disposalDepartments}
+              data-testid="dr-filter-department"
+            />
             <TreeSelect
               allowClear
               showSearch={{ treeNodeFilterProp: 'title' }}
+              placeholder={t('dispatchRules.filterClass')}
+              style={{ width: 260 }}
+              value={filter.cls}
+              onChange={(v) => setFilter((f) => ({ ...f, cls: v }))}
               treeData={classTree}
-              placeholder={t('dispatchRules.anyClass')}
-              data-testid="dr-form-class"
+              popupMatchSelectWidth={360}
+              data-testid="dr-filter-class"
             />
-          </Form.Item>
-          <Form.Item name="region" label={t('dispatchRules.region')} extra={t('dispatchRules.regionHelp')}>
             <Cascader<RegionOption>
               changeOnSelect
+              placeholder={t('dispatchRules.filterRegion')}
+              style={{ width: 280 }}
               options={regions}
               loadData={(s) => void handleLoadGrids(s)}
-              placeholder={t('dispatchRules.cityWide')}
-              showSearch={{ filter: (input, path) => path.some((o) => o.label.includes(input) || o.code.startsWith(input)) }}
-              data-testid="dr-form-region"
+              value={filter.region}
+              onChange={(v) => setFilter((f) => ({ ...f, region: v?.length ? (v as number[]) : undefined }))}
+              data-testid="dr-filter-region"
             />
-          </Form.Item>
-          <Form.Item name="ownerDepartmentId" label={t('dispatchRules.owner')} extra={t('dispatchRules.ownerHelp')}>
-            <Select allowClear showSearch optionFilterProp="label" options={disposalDepartments} placeholder="—" />
-          </Form.Item>
-          <Form.Item
-            name="departmentId"
-            label={t('dispatchRules.department')}
-            rules={[{ required: true, message: t('dispatchRules.departmentRequired') }]}
-          >
-            <Select showSearch optionFilterProp="label" options={disposalDepartments} data-testid="dr-form-department" />
-          </Form.Item>
-          <Space size="large">
-            <Form.Item name="priority" label={t('dispatchRules.priority')} extra={t('dispatchRules.priorityHelp')}>
-              <InputNumber min={-1000} max={1000} />
-            </Form.Item>
-            <Form.Item name="enabled" label={t('dispatchRules.enabled')} valuePropName="checked">
-              <Switch />
-            </Form.Item>
+            <Typography.Text type="secondary" data-testid="dr-count">
+              {t('dispatchRules.count', { shown: shown.length, total: rules.length })}
+            </Typography.Text>
           </Space>
-        </Form>
-      </Modal>
-    </Space>
+          <Table<DispatchRule>
+            rowKey="id"
+            size="small"
+            loading={loading}
+            dataSource={shown}
+            pagination={{ defaultPageSize: 10, showSizeChanger: true, pageSizeOptions: [10, 20, 50, 100] }}
+            locale={{ emptyText: t('dispatchRules.none') }}
+            rowClassName={(r) => [r.id === matchedId ? 'cl-dr-row-hit' : '', r.enabled ? '' : 'cl-dr-row-off'].join(' ')}
+            onRow={(r) => ({ 'data-testid': `dr-row-${r.id}` }) as React.HTMLAttributes<HTMLElement>}
+            data-testid="dr-table"
+            columns={[
+              { title: '#', dataIndex: 'id', width: 60 },
+              { title: t('dispatchRules.name'), dataIndex: 'name', ellipsis: true },
+              {
+                title: t('dispatchRules.class'),
+                width: 230,
+                ellipsis: true,
+                render: (_, r) =>
+                  r.classCode ? (
+                    <span>
+                      {r.kind && <Tag>{t(`kinds.${r.kind}`)}</Tag>}
+                      <Typography.Text code>{r.classCode}</Typography.Text> {r.className ?? ''}
+                    </span>
+                  ) : (
+                    <Tag>{t('dispatchRules.anyClass')}</Tag>
+                  ),
+              },
+              {
+                title: t('dispatchRules.region'),
+                width: 190,
+                ellipsis: true,
+                render: (_, r) =>
+                  r.regionId ? (
+                    <span>
+                      {r.regionName} <Typography.Text type="secondary">{r.regionCode}</Typography.Text>
+                    </span>
+                  ) : (
+                    <Tag>{t('dispatchRules.cityWide')}</Tag>
+                  ),
+              },
+              {
+                title: t('dispatchRules.owner'),
+                width: 110,
+                render: (_, r) => (r.ownerDepartmentId ? r.ownerName : <Typography.Text type="secondary">—</Typography.Text>),
+              },
+              {
+                title: t('dispatchRules.department'),
+                width: 150,
+                render: (_, r) => (
+                  <span>
+                    {r.departmentName}
+                    {!r.departmentActive && (
+                      <Tag color="error" style={{ marginInlineStart: 4 }}>
+                        {t('dispatchRules.departmentInactive')}
+                      </Tag>
+                    )}
+                  </span>
+                ),
+              },
+              { title: t('dispatchRules.specificity'), width: 200, render: (_, r) => levelTag(r) },
+              {
+                title: t('dispatchRules.enabled'),
+                dataIndex: 'enabled',
+                width: 60,
+                render: (enabled: boolean, r) => (
+                  <Switch size="small" checked={enabled} onChange={(v) => void handleEnable(r, v)} data-testid={`dr-enabled-${r.id}`} />
+                ),
+              },
+              {
+                title: '',
+                width: 110,
+                render: (_, r) => (
+                  <Space size={0}>
+                    <Button type="link" size="small" onClick={() => void openForm(r)} data-testid={`dr-edit-${r.id}`}>
+                      {t('dispatchRules.edit')}
+                    </Button>
+                    {r.enabled && (
+                      <Popconfirm title={t('dispatchRules.disableConfirm')} onConfirm={() => void handleEnable(r, false)}>
+                        <Button type="link" size="small" danger data-testid={`dr-disable-${r.id}`}>
+                          {t('dispatchRules.disable')}
+                        </Button>
+                      </Popconfirm>
+                    )}
+                  </Space>
+                ),
+              },
+            ]}
+          />
+        </Card>
+
+        <Card
+          title={t('dispatchRules.testTitle')}
+          data-testid="dr-test"
+          extra={
+            streetFallback !== null && (
+              <Space>
+                <Typography.Text type="secondary">{t('dispatchRules.streetFallback')}</Typography.Text>
+                <Switch size="small" checked={streetFallback} onChange={(v) => void handleFallback(v)} data-testid="dr-street-fallback" />
+              </Space>
+            )
+          }
+        >
+          <Row gutter={16}>
+            <Col xs={24} lg={12}>
+              <Space direction="vertical" style={{ width: '100%' }}>
+                <TreeSelect
+                  showSearch={{ treeNodeFilterProp: 'title' }}
+                  placeholder={t('dispatchRules.testClass')}
+                  style={{ width: '100%' }}
+                  value={testCls}
+                  onChange={(v) => {
+                    setTestCls(v);
+                    void runTest(v, pin);
+                  }}
+                  treeData={classTree}
+                  data-testid="dr-test-class"
+                />
+                <AutoComplete
+                  style={{ width: '100%' }}
+                  value={address}
+                  options={hits.map((h) => ({
+                    value: h.fullAddress,
+                    label: <span data-testid={`dr-geocode-hit-${h.id}`}>{h.fullAddress}</span>,
+                    key: String(h.id),
+                  }))}
+                  onSearch={searchAddress}
+                  onChange={setAddress}
+                  onSelect={(value: string) => {
+                    const h = hits.find((x) => x.fullAddress === value);
+                    if (h) handlePick([h.lng, h.lat]);
+                  }}
+                  placeholder={t('dispatchRules.testAddress')}
+                  data-testid="dr-test-address"
+                />
+                <div className="cl-dr-map">
+                  <div className="cl-dr-map-hint">
+                    <AimOutlined /> {t('dispatchRules.mapHint')}
+                  </div>
+                  <CaseMap points={[]} pin={pin} onPick={handleMapPick} testId="dr-test-map" />
+                </div>
+                <Space>
+                  <Button
+                    type="primary"
+                    loading={testing}
+                    disabled={!testCls || !pin}
+                    onClick={() => void runTest()}
+                    data-testid="dr-test-run"
+                  >
+                    {t('dispatchRules.testRun')}
+                  </Button>
+                  <Typography.Text type="secondary" data-testid="dr-test-pin">
+                    {pin ? `${pin[0].toFixed(6)}, ${pin[1].toFixed(6)}` : t('dispatchRules.noPin')}
+                  </Typography.Text>
+                </Space>
+              </Space>
+            </Col>
+            <Col xs={24} lg={12}>
+              {testError && <Alert type="error" showIcon title={testError} data-testid="dr-test-error" />}
+              {!testError && !result && <Alert type="info" title={t('dispatchRules.testEmpty')} />}
+              {!testError && result && suggestion && (
+                <Space direction="vertical" style={{ width: '100%' }} data-testid="dr-test-result">
+                  {suggestion.kind === 'department' ? (
+                    <Alert
+                      type="success"
+                      showIcon
+                      title={
+                        <Space wrap>
+                          <Typography.Text strong style={{ fontSize: 16 }} data-testid="dr-test-department">
+                            {suggestion.department.name}
+                          </Typography.Text>
+                          <Tag color="blue">{viaLabel(suggestion.via)}</Tag>
+                        </Space>
+                      }
+                      description={<span data-testid="dr-test-explanation">{localizeMessage(suggestion.explanation)}</span>}
+                    />
+                  ) : (
+                    <Alert
+                      type="warning"
+                      showIcon
+                      title={
+                        <Typography.Text strong style={{ fontSize: 16 }} data-testid="dr-test-department">
+                          {t(`dispatchRules.coordination.${suggestion.reason}`)}
+                        </Typography.Text>
+                      }
+                      description={<span data-testid="dr-test-explanation">{localizeMessage(suggestion.explanation)}</span>}
+                    />
+                  )}
+                  <Descriptions size="small" column={1} bordered>
+                    <Descriptions.Item label={t('dispatchRules.testMatched')}>
+                      <span data-testid="dr-test-rule">
+                        {suggestion.kind === 'department' && suggestion.rule ? (
+                          <Button type="link" size="small" style={{ padding: 0 }} onClick={() => handleShowRule(suggestion.rule?.id)}>
+                            #{suggestion.rule.id} {suggestion.rule.name}
+                          </Button>
+                        ) : (
+                          t('dispatchRules.noRuleMatched')
+                        )}
+                      </span>
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('dispatchRules.testClassLabel')}>
+                      {result.class.code} {result.class.name}
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('dispatchRules.testPlace')}>
+                      <span data-testid="dr-test-place">
+                        {[result.location.district?.name, result.location.street?.name, result.location.grid.name]
+                          .filter(Boolean)
+                          .join(' / ')}
+                        <Typography.Text type="secondary"> {result.location.grid.code}</Typography.Text>
+                      </span>
+                    </Descriptions.Item>
+                    {(suggestion.kind === 'department' ? suggestion.alternatives : suggestion.candidates).length > 0 && (
+                      <Descriptions.Item
+                        label={suggestion.kind === 'department' ? t('dispatchRules.alternatives') : t('dispatchRules.candidates')}
+                      >
+                        <Space direction="vertical" size={2}>
+                          {(suggestion.kind === 'department' ? suggestion.alternatives : suggestion.candidates).map((c) => (
+                            <span key={`${c.via}-${c.department.id}`}>
+                              {c.department.name} <Tag>{viaLabel(c.via)}</Tag>
+                              <Typography.Text type="secondary">{c.rule ? `#${c.rule.id}` : ''}</Typography.Text>
+                            </span>
+                          ))}
+                        </Space>
+                      </Descriptions.Item>
+                    )}
+                  </Descriptions>
+                </Space>
+              )}
+            </Col>
+          </Row>
+        </Card>
+
+        <Modal
+          open={editing !== null}
+          title={editing === 'new' ? t('dispatchRules.new') : t('dispatchRules.editTitle', { id: editing?.id })}
+          onCancel={() => setEditing(null)}
+          onOk={() => void handleSave()}
+          okText={t('dispatchRules.save')}
+          okButtonProps={{ 'data-testid': 'dr-save' } as Record<string, string>}
+          confirmLoading={saving}
+          destroyOnHidden
+          width={600}
+        >
+          {formError && (
+            <Alert
+              type="error"
+              showIcon
+              style={{ marginBottom: 12 }}
+              title={formError.message}
+              description={<Typography.Text type="secondary">{formError.code}</Typography.Text>}
+              data-testid="dr-form-error"
+            />
+          )}
+          <Form form={form} layout="vertical" preserve={false} initialValues={initial} data-testid="dr-form">
+            <Form.Item name="name" label={t('dispatchRules.name')} rules={[{ max: 200 }]}>
+              <Input placeholder={t('dispatchRules.namePlaceholder')} />
+            </Form.Item>
+            <Form.Item name="cls" label={t('dispatchRules.class')} extra={t('dispatchRules.classHelp')}>
+              <TreeSelect
+                allowClear
+                showSearch={{ treeNodeFilterProp: 'title' }}
+                treeData={classTree}
+                placeholder={t('dispatchRules.anyClass')}
+                data-testid="dr-form-class"
+              />
+            </Form.Item>
+            <Form.Item name="region" label={t('dispatchRules.region')} extra={t('dispatchRules.regionHelp')}>
+              <Cascader<RegionOption>
+                changeOnSelect
+                options={regions}
+                loadData={(s) => void handleLoadGrids(s)}
+                placeholder={t('dispatchRules.cityWide')}
+                showSearch={{ filter: (input, path) => path.some((o) => o.label.includes(input) || o.code.startsWith(input)) }}
+                data-testid="dr-form-region"
+              />
+            </Form.Item>
+            <Form.Item name="ownerDepartmentId" label={t('dispatchRules.owner')} extra={t('dispatchRules.ownerHelp')}>
+              <Select allowClear showSearch optionFilterProp="label" options={disposalDepartments} placeholder="—" />
+            </Form.Item>
+            <Form.Item
+              name="departmentId"
+              label={t('dispatchRules.department')}
+              rules={[{ required: true, message: t('dispatchRules.departmentRequired') }]}
+            >
+              <Select showSearch optionFilterProp="label" options={disposalDepartments} data-testid="dr-form-department" />
+            </Form.Item>
+            <Space size="large">
+              <Form.Item name="priority" label={t('dispatchRules.priority')} extra={t('dispatchRules.priorityHelp')}>
+                <InputNumber min={-1000} max={1000} />
+              </Form.Item>
+              <Form.Item name="enabled" label={t('dispatchRules.enabled')} valuePropName="checked">
+                <Switch />
+              </Form.Item>
+            </Space>
+          </Form>
+        </Modal>
+      </Space>
+    </div>
   );
 }
 
