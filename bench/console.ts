@@ -12,6 +12,10 @@
  * - the big screen's time from a report's event to its row in the ticker, over BENCH_EVENTS
  *   reports, against a baseline from the same run: the time for the same SSE event to reach a
  *   bare EventSource in the same page. Both are measured from just before the POST was sent.
+ * - the component census (/census) over the whole census: for views from the city to single
+ *   components, the time from moving the map to its components drawn (request and rendering),
+ *   and frames per second during a 2 s pan at street level, against the same pan with the
+ *   component layers hidden (the same map without the census: the baseline).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -244,6 +248,106 @@ async function firstLoad(browser: Browser, base: string, pathname: string, ready
   }
 }
 
+/** The census map's handle and readiness mark, as the page exposes them (typed without the DOM library). */
+interface CensusMap {
+  getCenter(): { lng: number; lat: number };
+  jumpTo(o: { center?: [number, number]; zoom?: number }): void;
+  panBy(offset: [number, number], o: { duration: number }): void;
+  setLayoutProperty(layer: string, name: string, value: string): void;
+  getLayer(id: string): unknown;
+  once(type: string, fn: () => void): void;
+}
+type CensusWindow = PageGlobals & {
+  __cityloopMap: CensusMap;
+  requestAnimationFrame(fn: () => void): number;
+  document: { body: { dataset: Record<string, string | undefined> } };
+};
+
+/**
+ * The census page over every component: view changes (city → single components) timed from
+ * the jump to the page's mark that the new clusters are drawn, then a 2 s pan's frame rate with
+ * and without the component layers.
+ */
+async function censusViews(browser: Browser, base: string): Promise<Record<string, number>> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
+  try {
+    await context.request.post(`${base}/api/auth/login`, { data: { username: 'admin', password: 'demo1234' } });
+    const page = await context.newPage();
+    // tsx keeps function names by wrapping inner functions in __name(); the page has no such helper.
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    await page.goto(`${base}/census`);
+    await page.waitForFunction(() => Boolean((globalThis as unknown as CensusWindow).document.body.dataset.censusReady), null, {
+      timeout: 120_000,
+    });
+    const start = await page.evaluate(() => {
+      const c = (globalThis as unknown as CensusWindow).__cityloopMap.getCenter();
+      return [c.lng, c.lat] as [number, number];
+    });
+    const views: number[] = [];
+    for (const [i, zoom] of [11, 13, 15, 16, 17, 18, 17, 15, 13].entries()) {
+      const center: [number, number] = [start[0] + ((i % 3) - 1) * 0.004, start[1] + ((i % 2) - 0.5) * 0.004];
+      const ms = await page.evaluate(
+        ([c, z]) =>
+          new Promise<number>((resolve, reject) => {
+            const w = globalThis as unknown as CensusWindow;
+            const before = w.document.body.dataset.censusReady;
+            const t0 = Date.now();
+            w.__cityloopMap.jumpTo({ center: c, zoom: z });
+            const poll = () => {
+              const now = w.document.body.dataset.censusReady;
+              if (now && now !== before && Number(now) >= t0) resolve(Number(now) - t0);
+              else if (Date.now() - t0 > 120_000) reject(new Error(`the census view at zoom ${z} was not drawn within 120 s`));
+              else setTimeout(poll, 10);
+            };
+            poll();
+          }),
+        [center, zoom] as const,
+      );
+      views.push(ms);
+    }
+    const pan = (hide: boolean) =>
+      page.evaluate(
+        (hideComponents) =>
+          new Promise<number>((resolve) => {
+            const w = globalThis as unknown as CensusWindow;
+            const m = w.__cityloopMap;
+            for (const id of ['component-clusters', 'component-points'])
+              if (m.getLayer(id)) m.setLayoutProperty(id, 'visibility', hideComponents ? 'none' : 'visible');
+            m.jumpTo({ zoom: 16 });
+            let started = false;
+            const go = () => {
+              if (started) return;
+              started = true;
+              let frames = 0;
+              const t0 = Date.now();
+              const tick = () => {
+                frames++;
+                if (Date.now() - t0 < 2000) w.requestAnimationFrame(tick);
+                else resolve((frames * 1000) / (Date.now() - t0));
+              };
+              m.panBy([600, 300], { duration: 2000 });
+              w.requestAnimationFrame(tick);
+            };
+            // Pan once the map has settled (or after 5 s, should it never report idle).
+            m.once('idle', go);
+            setTimeout(go, 5000);
+          }),
+        hide,
+      );
+    const fpsWith = await pan(false);
+    const fpsWithout = await pan(true);
+    return {
+      census_view_ms_p50: pct(views, 50),
+      census_view_ms_max: Math.max(...views),
+      census_pan_fps: round(fpsWith, 1),
+      census_pan_fps_without_components: round(fpsWithout, 1),
+      census_pan_fps_ratio: round(fpsWith / fpsWithout, 2),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
 export default async function consoleBench(): Promise<Record<string, number | string>> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
   const built = spawn(process.execPath, [path.join(root, 'scripts', 'build-web.mjs'), '--if-missing'], { cwd: root, stdio: 'inherit' });
@@ -347,6 +451,7 @@ export default async function consoleBench(): Promise<Record<string, number | st
       await sleep(300);
     }
     await context.close();
+    const census = await censusViews(browser, base);
     return {
       cases: CASES,
       scale: SCALE,
@@ -366,6 +471,7 @@ export default async function consoleBench(): Promise<Record<string, number | st
         50,
       ),
       events: EVENTS,
+      ...census,
     };
   } finally {
     await browser?.close().catch(() => {});
