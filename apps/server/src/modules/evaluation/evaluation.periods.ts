@@ -41,7 +41,7 @@ export interface ClosedPeriod {
 }
 
 /** YYYY-MM-DD plus whole months (the 1st of a month stays the 1st). */
-function addMonths(day: string, months: number): string {
+export function addMonths(day: string, months: number): string {
   const [y, m] = day.split('-').map(Number) as [number, number];
   const n = y * 12 + (m - 1) + months;
   return `${String(Math.floor(n / 12)).padStart(4, '0')}-${String((n % 12) + 1).padStart(2, '0')}-01`;

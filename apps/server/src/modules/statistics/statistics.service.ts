@@ -3,7 +3,9 @@ import type { Context } from '../../context.ts';
 import { forbidden, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { dayToIso, isoToDay } from '../calendar/calendar.math.ts';
+import { ownDepartment, ownDepartmentOnly } from '../evaluation/evaluation.access.ts';
 import { POSITION_ROLES, type PositionRole } from '../evaluation/evaluation.config.ts';
+import { addMonths } from '../evaluation/evaluation.periods.ts';
 import type { PeriodQuery } from '../evaluation/evaluation.service.ts';
 import { type ReportCount, StatisticsRepository } from './statistics.repository.ts';
 
@@ -43,19 +45,14 @@ export function previousPeriod(p: Days): Days {
   if (from === null || to === null) return p;
   if (p.from.endsWith('-01') && p.to.endsWith('-01')) {
     const month = (iso: string) => Number(iso.slice(0, 4)) * 12 + Number(iso.slice(5, 7)) - 1;
-    const n = month(p.to) - month(p.from);
-    const iso = (m: number) => `${String(Math.floor(m / 12)).padStart(4, '0')}-${String((m % 12) + 1).padStart(2, '0')}-01`;
-    return { from: iso(month(p.from) - n), to: p.from };
+    return { from: addMonths(p.from, month(p.from) - month(p.to)), to: p.from };
   }
   return { from: dayToIso(from - (to - from)), to: p.from };
 }
 
 /** 'YYYY-MM' → the month as days [first, first of next). */
 export function monthDays(month: string): Days {
-  const y = Number(month.slice(0, 4));
-  const m = Number(month.slice(5, 7));
-  const next = m === 12 ? `${String(y + 1).padStart(4, '0')}-01` : `${month.slice(0, 4)}-${String(m + 1).padStart(2, '0')}`;
-  return { from: `${month}-01`, to: `${next}-01` };
+  return { from: `${month}-01`, to: addMonths(`${month}-01`, 1) };
 }
 
 /**
@@ -64,12 +61,8 @@ export function monthDays(month: string): Days {
  * sees their department only. undefined = the whole city.
  */
 export function departmentScope(auth: Auth): number | undefined {
-  const roles = auth.roles.filter((r) =>
-    ['admin', 'leader', 'shiftlead', 'dispatcher', 'acceptor', 'handler', 'dept_admin'].includes(r.role),
-  );
-  if (!roles.length || !roles.every((r) => r.role === 'handler' || r.role === 'dept_admin')) return undefined;
-  const grant = roles.find((r) => r.scopeDepartmentId !== null);
-  const id = grant?.scopeDepartmentId ?? auth.departmentId;
+  if (!ownDepartmentOnly(auth)) return undefined;
+  const id = ownDepartment(auth);
   if (id === null || id === undefined) throw forbidden('您不属于任何部门 / You belong to no department');
   return id;
 }
