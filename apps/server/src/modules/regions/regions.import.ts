@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { regionCodePattern } from '@cityloop/shared';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Context } from '../../context.ts';
@@ -18,9 +19,19 @@ import { geometryFailure, metresPerDegree, oneRow, PRECISION_DEG } from './regio
  * polygons is cut into equal-area cells by recursive bisection (see `partition`), one
  * per polygon-less child in code order, so the children tile the parent exactly.
  *
+ * Without a divisions CSV (the console's upload), the rows come from the features
+ * themselves: the code gives the level (6 / 9 / 12 digits) and the parent (its prefix),
+ * the `name` property the name; every row then needs its own boundary.
+ *
+ * Features with a 14- or 15-digit code are unit grids (单元网格). They need no CSV row:
+ * each belongs to the community of its first 12 digits (or, for `…000nn` codes, to the
+ * street of its first 9), must lie inside it, must not overlap the current grids outside
+ * the file nor each other, and must match the city's grid code length.
+ *
  * Everything is validated first and reported row by row; nothing is written unless the
  * whole file is clean, and then everything is written in one transaction. Re-importing
- * a code closes its current version and inserts version + 1.
+ * a code closes its current version and inserts version + 1. A dry run does all of it
+ * and rolls the transaction back, so its summary is exactly what the import would do.
  */
 
 export type DivisionLevel = 'district' | 'street' | 'community';
@@ -41,6 +52,9 @@ export interface RegionImportSummary {
   districts: number;
   streets: number;
   communities: number;
+  grids: number;
+  /** True when nothing was written (a preview). */
+  dryRun: boolean;
   /** Codes seen for the first time. */
   created: number;
   /** Codes that already existed: their current row was closed and version + 1 inserted. */
@@ -58,6 +72,8 @@ export interface RegionImportSummary {
 export interface ImportRegionsOptions {
   /** Accept every ST_MakeValid repair, even one that changes a polygon's area (see checkFeatureGeometry). */
   makeValid?: boolean;
+  /** Validate and compute the summary in a transaction that is rolled back. */
+  dryRun?: boolean;
   actorId?: number | null;
   log?: (msg: string) => void;
 }
@@ -74,10 +90,15 @@ interface Feature {
   code: string;
   geojson: string;
   index: number;
+  /** The feature's `name` property, if any. */
+  name: string | null;
 }
 
 /** Properties that may hold a feature's admin code, in order of preference. */
 const CODE_KEYS = ['adcode', 'code', 'admin_code', 'ADCODE', 'CODE', 'Code', 'AdCode', 'gb_code', 'region_code'];
+/** Properties that may hold a feature's name. */
+const NAME_KEYS = ['name', 'NAME', 'Name', '名称', 'mc', 'MC'];
+const GRID_CODE = /^\d{14,15}$/;
 const LEVEL_DIGITS: Record<DivisionLevel, number> = { district: 6, street: 9, community: 12 };
 const LEVEL_ORDER: DivisionLevel[] = ['district', 'street', 'community'];
 const LEVEL_ALIASES: Record<string, DivisionLevel> = {
@@ -140,10 +161,16 @@ function readFile(path: string): string {
   }
 }
 
-/** Validates and imports parsed GeoJSON plus divisions CSV text; all or nothing. */
+/** Thrown by a dry run's transaction so that it rolls back. */
+class DryRunRollback extends Error {}
+
+/**
+ * Validates and imports parsed GeoJSON plus (optionally) divisions CSV text; all or nothing.
+ * Without the CSV, districts, streets and communities come from the features' codes and names.
+ */
 export async function importRegionsData(
   ctx: Context,
-  opts: ImportRegionsOptions & { geojson: unknown; divisionsCsv: string },
+  opts: ImportRegionsOptions & { geojson: unknown; divisionsCsv?: string | null },
 ): Promise<RegionImportSummary> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
@@ -151,11 +178,21 @@ export async function importRegionsData(
   const warnings: string[] = [];
 
   // null = the file as a whole is unreadable: its counterpart is then not cross-checked.
-  const parsedDivisions = parseDivisions(opts.divisionsCsv, problems);
   const parsedFeatures = parseFeatures(opts.geojson, problems);
+  const allFeatures = parsedFeatures ?? [];
+  const grids = allFeatures.filter((f) => GRID_CODE.test(f.code));
+  const features = allFeatures.filter((f) => !GRID_CODE.test(f.code));
+  const parsedDivisions =
+    opts.divisionsCsv === undefined || opts.divisionsCsv === null
+      ? parsedFeatures && divisionsOfFeatures(features, problems)
+      : parseDivisions(opts.divisionsCsv, problems);
   const divisions = parsedDivisions ?? [];
-  const features = parsedFeatures ?? [];
   const byCode = new Map(divisions.map((d) => [d.code, d]));
+  const withCsv = opts.divisionsCsv !== undefined && opts.divisionsCsv !== null;
+  if (parsedFeatures && parsedDivisions && !allFeatures.length && !divisions.length) {
+    problems.push({ source: 'geojson', problem: 'no_features', message: 'GeoJSON 中没有要素 / The GeoJSON has no features' });
+  }
+  await checkGridCodes(ctx, grids, problems);
 
   // Feature ↔ division matching.
   const featureByCode = new Map<string, Feature>();
@@ -172,7 +209,7 @@ export async function importRegionsData(
       continue;
     }
     featureByCode.set(f.code, f);
-    if (parsedDivisions && !byCode.has(f.code)) {
+    if (withCsv && parsedDivisions && !byCode.has(f.code)) {
       problems.push({
         source: 'geojson',
         feature: f.index,
@@ -184,7 +221,7 @@ export async function importRegionsData(
   }
 
   // Geometry checks in PostGIS (parse, polygonal, valid, lon/lat range).
-  for (const f of featureByCode.values()) {
+  for (const f of [...featureByCode.values(), ...grids]) {
     const problem = await checkFeatureGeometry(ctx.db, f, Boolean(opts.makeValid), warnings);
     if (problem) problems.push(problem);
   }
@@ -219,7 +256,7 @@ export async function importRegionsData(
       line: d.line,
       code: d.code,
       problem: 'unknown_parent',
-      message: `上级 ${d.parentCode} 不在区划表中也不在数据库中 / Parent ${d.parentCode} is neither in the CSV nor in the database`,
+      message: `上级 ${d.parentCode} 不在导入数据中也不在数据库中 / Parent ${d.parentCode} is neither in the imported data nor in the database`,
     });
   }
 
@@ -258,6 +295,15 @@ export async function importRegionsData(
     }
   }
 
+  // Without a CSV every row is a feature: point at the feature, not at a CSV line.
+  if (!withCsv) {
+    for (const p of problems) {
+      if (p.source !== 'csv') continue;
+      p.source = 'geojson';
+      p.feature = p.line;
+      delete p.line;
+    }
+  }
   if (problems.length) throw importInvalid(sortProblems(problems));
 
   // Plan: parents before children, codes in order.
@@ -280,6 +326,8 @@ export async function importRegionsData(
     districts: 0,
     streets: 0,
     communities: 0,
+    grids: 0,
+    dryRun: Boolean(opts.dryRun),
     created: 0,
     versioned: 0,
     derived: 0,
@@ -289,7 +337,7 @@ export async function importRegionsData(
     seconds: 0,
   };
 
-  await ctx.database.transaction(async (tx) => {
+  const run = ctx.database.transaction(async (tx) => {
     const db = tx.db;
     // code → the row written (or reused) with its geometry as hex EWKB.
     const written = new Map<
@@ -368,6 +416,15 @@ export async function importRegionsData(
       }
     }
 
+    // Unit grids last: their parents are now current rows, whether from this file or not.
+    if (grids.length) {
+      const g = await writeGrids(db, grids);
+      summary.grids = g.written;
+      summary.created += g.created;
+      summary.versioned += g.replaced.length;
+      replaced.push(...g.replaced);
+    }
+
     // Current rows outside this import keep pointing at the current versions.
     for (const { oldId, newId } of replaced) {
       summary.repointed += await ctx.services.regions.repo.repointReferences(oldId, newId, db);
@@ -386,9 +443,169 @@ export async function importRegionsData(
       },
       db,
     );
+    if (opts.dryRun) throw new DryRunRollback();
   });
+  try {
+    await run;
+  } catch (err) {
+    if (!(err instanceof DryRunRollback)) throw err;
+  }
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/** Division rows from the features themselves: level from the code's length, parent from its prefix. */
+function divisionsOfFeatures(features: Feature[], problems: ImportProblem[]): Division[] {
+  const out: Division[] = [];
+  const byLength: Record<number, DivisionLevel> = { 6: 'district', 9: 'street', 12: 'community' };
+  for (const f of features) {
+    const level = byLength[f.code.length];
+    if (!level) continue; // parseFeatures has already refused the code
+    if (!f.name) {
+      problems.push({
+        source: 'geojson',
+        feature: f.index,
+        code: f.code,
+        problem: 'name_missing',
+        message: `第 ${f.index} 个要素（编码 ${f.code}）没有名称（name 属性）/ Feature ${f.index} (code ${f.code}) has no name property`,
+      });
+      continue;
+    }
+    const parentLevel = PARENT_LEVEL[level];
+    const parentCode = parentLevel ? f.code.slice(0, LEVEL_DIGITS[parentLevel]) : null;
+    out.push({ code: f.code, name: f.name, level, parentCode, line: f.index });
+  }
+  return out;
+}
+
+/** Grid codes must have the city's length (14 or 15 digits) and appear once. */
+async function checkGridCodes(ctx: Context, grids: Feature[], problems: ImportProblem[]) {
+  if (!grids.length) return;
+  const digits = (await ctx.services.settings.get()).gridCodeDigits;
+  const seen = new Map<string, number>();
+  for (const f of grids) {
+    if (!regionCodePattern('grid', digits).test(f.code)) {
+      problems.push({
+        source: 'geojson',
+        feature: f.index,
+        code: f.code,
+        problem: 'grid_code_pattern',
+        message: `第 ${f.index} 个要素的网格编码 ${f.code} 应为 ${digits} 位 / Feature ${f.index}: grid code ${f.code} must have ${digits} digits in this city`,
+      });
+      continue;
+    }
+    const dup = seen.get(f.code);
+    if (dup) {
+      problems.push({
+        source: 'geojson',
+        feature: f.index,
+        code: f.code,
+        problem: 'duplicate_feature',
+        message: `编码 ${f.code} 重复（另见第 ${dup} 个要素）/ Code ${f.code} appears twice (also feature ${dup})`,
+      });
+      continue;
+    }
+    seen.set(f.code, f.index);
+  }
+}
+
+/** What a grid may spill over its parent or overlap another grid by before it counts (floating-point edges). */
+const GRID_SLACK_M2 = 1;
+
+/**
+ * Writes the file's unit grids inside the import's transaction, after the divisions:
+ * each is checked against its parent (present, containing it) and against the other
+ * grids (the current ones outside the file, and the file's own); any problem aborts the
+ * whole import. A code already current is closed and inserted as version + 1.
+ */
+async function writeGrids(
+  db: Kysely<DB>,
+  grids: Feature[],
+): Promise<{ written: number; created: number; replaced: Array<{ oldId: number; newId: number }> }> {
+  const codes = grids.map((g) => g.code);
+  // The file's grids as stored (made valid, MultiPolygon, 4326), each with its parent.
+  await sql`
+    CREATE TEMP TABLE region_import_grid ON COMMIT DROP AS
+    SELECT t.idx, t.code, t.name, p.id AS parent_id, p.level AS parent_level, p.name AS parent_name,
+           p.district_id, CASE WHEN p.level = 'community' THEN p.street_id ELSE p.id END AS street_id,
+           CASE WHEN p.level = 'community' THEN p.id END AS community_id, p.geom AS parent_geom,
+           ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(t.gj), 4326)), 3)) AS geom
+    FROM unnest(${sql.val(grids.map((g) => g.index))}::int[], ${sql.val(codes)}::text[],
+                ${sql.val(grids.map((g) => g.name ?? ''))}::text[], ${sql.val(grids.map((g) => g.geojson))}::text[]) AS t(idx, code, name, gj)
+    LEFT JOIN LATERAL (
+      SELECT r.id, r.level, r.name, r.district_id, r.street_id, r.geom FROM region r
+      WHERE r.valid_to IS NULL
+        AND ((r.level = 'community' AND r.code = left(t.code, 12))
+          OR (r.level = 'street' AND substr(t.code, 10, 3) = '000' AND r.code = left(t.code, 9)))
+      ORDER BY r.level = 'community' DESC LIMIT 1) p ON true`.execute(db);
+  // Grid ⊂ parent, and grid ∩ current grids outside the file (GiST on region.geom for the && probe).
+  const checked = await sql<{ idx: number; code: string; parentId: number | null; outsideM2: number | null; overlaps: string | null }>`
+    SELECT f.idx, f.code, f.parent_id,
+           CASE WHEN f.parent_id IS NOT NULL
+                THEN ST_Area(ST_Difference(f.geom, f.parent_geom, ${PRECISION_DEG}::float8)::geography) END AS outside_m2,
+           (SELECT string_agg(o.code, ',' ORDER BY o.code) FROM region o
+             WHERE o.level = 'grid' AND o.valid_to IS NULL AND o.geom && f.geom AND o.code <> ALL(${sql.val(codes)}::text[])
+               AND ST_Area(ST_Intersection(o.geom, f.geom, ${PRECISION_DEG}::float8)::geography) > ${GRID_SLACK_M2}) AS overlaps
+    FROM region_import_grid f ORDER BY f.idx`.execute(db);
+  // PGlite's PostGIS drops rows on a GEOS failure instead of raising: never let that pass.
+  if (checked.rows.length !== grids.length) throw geometryFailure('grid check');
+  const within = await sql<{ idx: number; code: string; other: string }>`
+    SELECT a.idx, a.code, b.code AS other FROM region_import_grid a
+    JOIN region_import_grid b ON a.idx < b.idx AND a.geom && b.geom
+    WHERE ST_Area(ST_Intersection(a.geom, b.geom, ${PRECISION_DEG}::float8)::geography) > ${GRID_SLACK_M2}
+    ORDER BY a.idx, b.idx`.execute(db);
+  const problems: ImportProblem[] = [];
+  for (const r of checked.rows) {
+    const at = { source: 'geojson' as const, feature: r.idx, code: r.code };
+    if (r.parentId === null) {
+      problems.push({
+        ...at,
+        problem: 'grid_parent_missing',
+        message: `网格 ${r.code} 的上级社区 ${r.code.slice(0, 12)} 不存在 / Grid ${r.code}: its community ${r.code.slice(0, 12)} (or street, for …000 codes) is neither in the file nor in the database`,
+      });
+      continue;
+    }
+    if ((r.outsideM2 ?? 0) > GRID_SLACK_M2)
+      problems.push({
+        ...at,
+        problem: 'grid_outside_parent',
+        message: `网格 ${r.code} 超出上级约 ${Math.round(r.outsideM2!)} 平方米 / Grid ${r.code} reaches ${Math.round(r.outsideM2!)} m² outside its community`,
+      });
+    if (r.overlaps)
+      problems.push({
+        ...at,
+        problem: 'grid_overlaps',
+        message: `网格 ${r.code} 与现有网格 ${r.overlaps.split(',').join('、')} 重叠 / Grid ${r.code} overlaps the current grid(s) ${r.overlaps.split(',').join(', ')}`,
+      });
+  }
+  for (const r of within.rows)
+    problems.push({
+      source: 'geojson',
+      feature: r.idx,
+      code: r.code,
+      problem: 'grid_overlaps',
+      message: `网格 ${r.code} 与文件中的网格 ${r.other} 重叠 / Grid ${r.code} overlaps grid ${r.other} of the same file`,
+    });
+  if (problems.length) throw importInvalid(sortProblems(problems));
+
+  const closed = await sql<{ id: number; code: string }>`
+    UPDATE region SET valid_to = now()
+    WHERE level = 'grid' AND valid_to IS NULL AND code = ANY(${sql.val(codes)}::text[]) RETURNING id, code`.execute(db);
+  const inserted = await sql<{ id: number; code: string }>`
+    INSERT INTO region (level, code, name, parent_id, district_id, street_id, community_id, geom, area_m2, version, properties)
+    SELECT 'grid', f.code,
+           CASE WHEN f.name <> '' THEN f.name ELSE f.parent_name || right(f.code, length(f.code) - 12) || '号网格' END,
+           f.parent_id, f.district_id, f.street_id, f.community_id, f.geom, ST_Area(f.geom::geography),
+           coalesce((SELECT max(r.version) FROM region r WHERE r.code = f.code), 0) + 1, '{"source":"import"}'::jsonb
+    FROM region_import_grid f ORDER BY f.idx
+    RETURNING id, code`.execute(db);
+  if (inserted.rows.length !== grids.length) throw geometryFailure('grid insert');
+  const newId = new Map(inserted.rows.map((r) => [r.code, r.id]));
+  return {
+    written: inserted.rows.length,
+    created: inserted.rows.length - closed.rows.length,
+    replaced: closed.rows.map((r) => ({ oldId: r.id, newId: newId.get(r.code)! })),
+  };
 }
 
 /** Parses the divisions CSV into rows, collecting problems by line. */
@@ -523,13 +740,13 @@ export function parseFeatures(geojson: unknown, problems: ImportProblem[]): Feat
       });
       continue;
     }
-    if (!/^\d{6}$|^\d{9}$|^\d{12}$/.test(code)) {
+    if (!/^\d{6}$|^\d{9}$|^\d{12}$/.test(code) && !GRID_CODE.test(code)) {
       problems.push({
         source: 'geojson',
         feature: index,
         code,
         problem: 'code_pattern',
-        message: `第 ${index} 个要素的编码 "${code}" 不是 6/9/12 位数字 / Feature ${index} code "${code}" is not 6, 9 or 12 digits`,
+        message: `第 ${index} 个要素的编码 "${code}" 不是 6/9/12 位（区划）或 14/15 位（网格）数字 / Feature ${index} code "${code}" is not 6, 9 or 12 digits (division) or 14/15 (unit grid)`,
       });
       continue;
     }
@@ -544,7 +761,9 @@ export function parseFeatures(geojson: unknown, problems: ImportProblem[]): Feat
       });
       continue;
     }
-    out.push({ code, geojson: JSON.stringify(f.geometry), index });
+    const nameKey = NAME_KEYS.find((k) => typeof props[k] === 'string' && (props[k] as string).trim() !== '');
+    const name = nameKey === undefined ? null : (props[nameKey] as string).trim().slice(0, 100);
+    out.push({ code, geojson: JSON.stringify(f.geometry), index, name });
   }
   return out;
 }

@@ -2,6 +2,10 @@ import { REGION_LEVELS } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { GeoJsonGeometry, IdParam, LngLatQuery, Nullable, Strict } from '../../lib/schema.ts';
+import { importRegionsData } from './regions.import.ts';
+
+/** An uploaded boundary file: a city's grids are ~20 MB of GeoJSON at full detail. */
+const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
 const Level = Type.Union(REGION_LEVELS.map((l) => Type.Literal(l)));
 const Region = Type.Object({
@@ -120,6 +124,51 @@ export async function regionsRoutes(app: App) {
       response: { 200: Type.Object({ id: Type.Integer() }) },
     },
     handler: async (req) => ({ id: await regions.updateGeometry(req.params.id, req.body.geometry, req.auth?.personId ?? null) }),
+  });
+
+  app.post('/api/regions/import', {
+    config: { access: 'regions.write' },
+    bodyLimit: IMPORT_BODY_LIMIT,
+    schema: {
+      tags: ['regions'],
+      summary: 'Import districts, streets, communities and unit grids from GeoJSON (all or nothing, audited)',
+      description:
+        'Without `divisionsCsv` each feature is one row: its code (adcode/code property; 6, 9, 12 digits, or 14/15 for a unit grid) ' +
+        'gives the level and parent, its `name` property the name. With `divisionsCsv` (code,name,level,parent_code) names come ' +
+        'from the CSV and rows without a feature get a boundary cut from their parent. Problems answer 422 ' +
+        '`region_import_invalid` with `details.problems` (feature index, code, stable problem code). `dryRun` validates and ' +
+        'returns the same summary without writing anything.',
+      body: Strict({
+        geojson: Type.Object({}, { additionalProperties: true, description: 'a GeoJSON FeatureCollection' }),
+        divisionsCsv: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+        makeValid: Type.Optional(Type.Boolean({ description: 'accept repairs that change a polygon’s area' })),
+        dryRun: Type.Optional(Type.Boolean({ description: 'validate and preview; write nothing' })),
+      }),
+      response: {
+        200: Type.Object({
+          districts: Type.Integer(),
+          streets: Type.Integer(),
+          communities: Type.Integer(),
+          grids: Type.Integer(),
+          dryRun: Type.Boolean(),
+          created: Type.Integer(),
+          versioned: Type.Integer(),
+          derived: Type.Integer(),
+          reusedParents: Type.Integer(),
+          repointed: Type.Integer(),
+          warnings: Type.Array(Type.String()),
+          seconds: Type.Number(),
+        }),
+      },
+    },
+    handler: async (req) =>
+      importRegionsData(app.ctx, {
+        geojson: req.body.geojson,
+        divisionsCsv: req.body.divisionsCsv ?? null,
+        makeValid: req.body.makeValid,
+        dryRun: req.body.dryRun,
+        actorId: req.auth?.personId ?? null,
+      }),
   });
 
   app.get('/api/beats', {
