@@ -7,6 +7,8 @@
  * (the same authenticated POST to a route that does nothing).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../apps/server/src/app.ts';
@@ -33,10 +35,64 @@ async function pool<T>(n: number, concurrency: number, task: (i: number) => Prom
   return latencies.sort((a, b) => a - b);
 }
 
+/**
+ * With BENCH_PROFILE=<file>, the reports phase alone (server and clients, one process) is
+ * CPU-profiled into <file> (.cpuprofile, for Chrome DevTools or `node --cpu-prof` tooling).
+ */
+async function profile(): Promise<() => Promise<void>> {
+  const file = process.env.BENCH_PROFILE;
+  if (!file) return async () => {};
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+/**
+ * CPU spent during a phase, per operation: this process (server and clients) and, on a local
+ * PostgreSQL server, the backends serving the benchmark's database (read from /proc). Unlike a
+ * rate, CPU per operation barely moves when other work shares the machine.
+ */
+async function cpuMeter(database: Database, kind: 'postgres' | 'pglite') {
+  const backends = async (): Promise<Map<number, number>> => {
+    const out = new Map<number, number>();
+    if (kind !== 'postgres') return out;
+    const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(database.db);
+    for (const { pid } of rows) {
+      try {
+        // Fields after the command name: utime and stime are the 12th and 13th (clock ticks, 100 Hz).
+        const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        out.set(pid, (Number(f[11]) + Number(f[12])) * 10);
+      } catch {
+        // Not on this machine (a remote server) or gone.
+      }
+    }
+    return out;
+  };
+  const node0 = process.cpuUsage();
+  const pg0 = await backends();
+  return async (ops: number) => {
+    const node = process.cpuUsage(node0);
+    const pg1 = await backends();
+    let pgMs = 0;
+    for (const [pid, ms] of pg1) pgMs += ms - (pg0.get(pid) ?? 0);
+    return { node_cpu_ms: round((node.user + node.system) / 1000 / ops, 3), pg_cpu_ms: pg1.size > 0 ? round(pgMs / ops, 3) : null };
+  };
+}
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-async function run(database: Database, rawInsert: (i: number) => Promise<void>): Promise<Record<string, number>> {
+async function run(
+  database: Database,
+  kind: 'postgres' | 'pglite',
+  rawInsert: (i: number) => Promise<void>,
+): Promise<Record<string, number | null>> {
   const { config, key, points, classes } = await demoCity(database, Number(process.env.BENCH_SCALE ?? 1));
 
   const app = await buildApp({ config, database, logger: false });
@@ -63,15 +119,21 @@ async function run(database: Database, rawInsert: (i: number) => Promise<void>):
     };
     const report = (i: number) => post(`${address}/api/cases`, i);
     await pool(50, 4, report); // warm up
+    const stopProfile = await profile();
+    const reportCpu = await cpuMeter(database, kind);
     const t0 = performance.now();
     const lat = await pool(REPORTS, CONCURRENCY, (i) => report(i + 50));
     const reportsPerS = REPORTS / ((performance.now() - t0) / 1000);
+    const perReport = await reportCpu(REPORTS);
+    await stopProfile();
 
     const { batches, reports } = app.ctx.services.cases.intakeStats;
 
+    const rawCpu = await cpuMeter(database, kind);
     const t1 = performance.now();
     await pool(REPORTS, CONCURRENCY, rawInsert);
     const rawPerS = REPORTS / ((performance.now() - t1) / 1000);
+    const perRaw = await rawCpu(REPORTS);
 
     const t2 = performance.now();
     await pool(REPORTS, CONCURRENCY, (i) => post(`${address}/bench/ping`, i));
@@ -85,6 +147,11 @@ async function run(database: Database, rawInsert: (i: number) => Promise<void>):
       http_floor_per_s: Math.round(httpPerS),
       of_http_floor: round(reportsPerS / httpPerS, 3),
       reports_per_commit: round(reports / Math.max(1, batches), 1),
+      // CPU milliseconds per report and per raw insert: this process, and the database's backends.
+      report_node_cpu_ms: perReport.node_cpu_ms,
+      report_pg_cpu_ms: perReport.pg_cpu_ms,
+      raw_node_cpu_ms: perRaw.node_cpu_ms,
+      raw_pg_cpu_ms: perRaw.pg_cpu_ms,
       reports: REPORTS,
       concurrency: CONCURRENCY,
     };
@@ -97,7 +164,7 @@ const RAW_TABLE = `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, created_at 
   description text, geom geometry(Point, 4326), payload jsonb)`;
 const RAW_INSERT = `INSERT INTO bench_raw (description, geom, payload) VALUES ($1, ST_SetSRID(ST_MakePoint($2, $3), 4326), $4)`;
 
-export default async function intake(): Promise<Record<string, number | string>> {
+export default async function intake(): Promise<Record<string, number | string | null>> {
   return onThrowawayDatabase(
     'intake',
     async (database, kind, url) => {
@@ -108,7 +175,7 @@ export default async function intake(): Promise<Record<string, number | string>>
         const raw = new pg.Pool({ connectionString: url as string, max: CONCURRENCY });
         raw.on('error', (err) => console.error(`baseline pool: ${err.message}`));
         try {
-          const out = await run(database, async (i) => {
+          const out = await run(database, kind, async (i) => {
             await raw.query(RAW_INSERT, [`row ${i}`, 111.3 + i * 1e-6, 30.7, JSON.stringify({ i })]);
           });
           return { database: kind, ...out };
@@ -116,7 +183,7 @@ export default async function intake(): Promise<Record<string, number | string>>
           await raw.end();
         }
       }
-      const out = await run(database, async (i) => {
+      const out = await run(database, kind, async (i) => {
         await sql`INSERT INTO bench_raw (description, geom, payload) VALUES (${`row ${i}`}, ST_SetSRID(ST_MakePoint(${111.3 + i * 1e-6}, 30.7), 4326), ${JSON.stringify({ i })}::jsonb)`.execute(
           database.db,
         );

@@ -13,13 +13,13 @@ const available = fs
   .map((f) => f.slice(0, -3));
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const chosen = names.length > 0 ? names : available;
-const figures: Record<string, number | string> = {};
+const figures: Record<string, number | string | null> = {};
 for (const name of chosen) {
   if (!available.includes(name)) {
     console.error(`Unknown benchmark "${name}". Available: ${available.join(', ')}`);
     process.exit(2);
   }
-  const mod = (await import(path.join(here, `${name}.ts`))) as { default: () => Promise<Record<string, number | string>> };
+  const mod = (await import(path.join(here, `${name}.ts`))) as { default: () => Promise<Record<string, number | string | null>> };
   console.error(`== bench ${name} ==`);
   const out = await mod.default();
   for (const [k, v] of Object.entries(out)) figures[chosen.length > 1 ? `${name}.${k}` : k] = v;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GeoJsonSyntaxError, streamFeatures } from './components.geojson.ts';
 import { parseWkt } from './components.geometry.ts';
-import { GridLocator } from './components.locate.ts';
 
 async function collect(text: string, chunkSize: number): Promise<unknown[]> {
   const bytes = Buffer.from(text, 'utf8');
@@ -57,29 +56,6 @@ describe('streamFeatures', () => {
     await expect(collect('{"features":[{"type":"Feature",}]}', 8)).rejects.toBeInstanceOf(GeoJsonSyntaxError);
     await expect(collect('{"features":["x"]}', 8)).rejects.toBeInstanceOf(GeoJsonSyntaxError);
     await expect(collect('', 8)).rejects.toBeInstanceOf(GeoJsonSyntaxError);
-  });
-});
-
-describe('GridLocator', () => {
-  const square = (x0: number, y0: number, x1: number, y1: number) => [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-    [x0, y0],
-  ];
-  const locator = new GridLocator([
-    { id: 7, geometry: { type: 'Polygon', coordinates: [square(0, 0, 10, 10), square(4, 4, 6, 6)] } }, // with a hole
-    { id: 3, geometry: { type: 'MultiPolygon', coordinates: [[square(10, 0, 20, 10)], [square(4.5, 4.5, 5.5, 5.5)]] } }, // one part in the hole
-  ]);
-
-  it('places points by the even-odd rule, holes and multipolygons included', () => {
-    expect(locator.locate(1, 1)).toBe(7);
-    expect(locator.locate(15, 5)).toBe(3);
-    expect(locator.locate(4.2, 4.2)).toBeNull(); // in the hole, outside the island
-    expect(locator.locate(5, 5)).toBe(3); // the island inside the hole
-    expect(locator.locate(25, 5)).toBeNull();
-    expect(locator.locate(-1, -1)).toBeNull();
   });
 });
 

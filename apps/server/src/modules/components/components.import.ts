@@ -15,10 +15,10 @@ import type { Context } from '../../context.ts';
 import { csvRow } from '../../db/database.ts';
 import type { DB } from '../../db/schema.ts';
 import { badRequest, conflict } from '../../errors.ts';
+import { GridLocator, type GridShape } from '../regions/regions.locator.ts';
 import { LOCATE_TOLERANCE_M } from '../regions/regions.service.ts';
 import { GeoJsonSyntaxError, streamFeatures } from './components.geojson.ts';
 import { checkGeometry, isProblem, kindMismatch, parseWkt, toEwkt } from './components.geometry.ts';
-import { GridLocator, type GridShape } from './components.locate.ts';
 import type { ClassVerdict } from './components.service.ts';
 
 /**

@@ -32,6 +32,22 @@ const regionColumns = [
 ] as const;
 
 /** SQL over `region` and `beat`. Current rows are those with valid_to IS NULL. */
+/** A unit grid with its community, street and district (ids, codes, names). */
+export interface GridWithAncestors {
+  gridId: number;
+  gridCode: string;
+  gridName: string;
+  communityId: number | null;
+  communityCode: string | null;
+  communityName: string | null;
+  streetId: number | null;
+  streetCode: string | null;
+  streetName: string | null;
+  districtId: number | null;
+  districtCode: string | null;
+  districtName: string | null;
+}
+
 export class RegionsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -144,22 +160,36 @@ export class RegionsRepository {
     return res.rows[0] ?? null;
   }
 
+  /** The region revision (region_revision): it moves with every statement that changes a region. */
+  async revision(): Promise<string> {
+    const res = await sql<{ n: string }>`${PREPARED} SELECT n::text AS n FROM region_revision`.execute(this.db);
+    return res.rows[0]?.n ?? '0';
+  }
+
+  /**
+   * Every current grid with its boundary (GeoJSON) and its community, street and district, as
+   * gridWithAncestors() gives them, and the revision they were read at (one snapshot).
+   */
+  async currentGridsWithAncestors(): Promise<{ revision: string; grids: Array<GridWithAncestors & { geometry: string }> }> {
+    const res = await sql<GridWithAncestors & { geometry: string; revision: string }>`
+      SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
+             c.id AS community_id, c.code AS community_code, c.name AS community_name,
+             s.id AS street_id, s.code AS street_code, s.name AS street_name,
+             d.id AS district_id, d.code AS district_code, d.name AS district_name,
+             ST_AsGeoJSON(g.geom) AS geometry, (SELECT n::text FROM region_revision) AS revision
+      FROM region g
+      LEFT JOIN region c ON c.id = g.community_id
+      LEFT JOIN region s ON s.id = g.street_id
+      LEFT JOIN region d ON d.id = g.district_id
+      WHERE g.valid_to IS NULL AND g.level = 'grid'
+      ORDER BY g.id`.execute(this.db);
+    const revision = res.rows[0]?.revision ?? (await this.revision());
+    return { revision, grids: res.rows.map(({ revision: _r, ...g }) => g) };
+  }
+
   /** A grid with its community, street and district in one row: by id, or the grid containing a point. */
-  async gridWithAncestors(target: number | { lng: number; lat: number }) {
-    const res = await sql<{
-      gridId: number;
-      gridCode: string;
-      gridName: string;
-      communityId: number | null;
-      communityCode: string | null;
-      communityName: string | null;
-      streetId: number | null;
-      streetCode: string | null;
-      streetName: string | null;
-      districtId: number | null;
-      districtCode: string | null;
-      districtName: string | null;
-    }>`
+  async gridWithAncestors(target: number | { lng: number; lat: number }): Promise<GridWithAncestors | null> {
+    const res = await sql<GridWithAncestors>`
       ${PREPARED} SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
              c.id AS community_id, c.code AS community_code, c.name AS community_name,
              s.id AS street_id, s.code AS street_code, s.name AS street_name,

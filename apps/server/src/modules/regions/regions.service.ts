@@ -3,7 +3,8 @@ import { regionCodePattern } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
 import { badRequest, notFound, unprocessable } from '../../errors.ts';
 import { toWgs84 } from '../../lib/coords.ts';
-import { type RegionRow, RegionsRepository } from './regions.repository.ts';
+import { GridLocator } from './regions.locator.ts';
+import { type GridWithAncestors, type RegionRow, RegionsRepository } from './regions.repository.ts';
 
 /** A point on a shared boundary or this close outside the city still gets a grid. */
 export const LOCATE_TOLERANCE_M = 5;
@@ -20,6 +21,13 @@ export interface Located {
   community: { id: number; code: string; name: string } | null;
   street: { id: number; code: string; name: string } | null;
   district: { id: number; code: string; name: string } | null;
+}
+
+/** The current unit grids in memory, as read at one region revision. */
+interface InMemoryGrids {
+  revision: bigint;
+  locator: GridLocator;
+  byId: Map<number, GridWithAncestors>;
 }
 
 /** The city model: district → street → community → unit grid, beats, point → grid. */
@@ -77,17 +85,28 @@ export class RegionsService {
     return found;
   }
 
-  /** Like locate(), but null when the point is outside the city. */
+  /**
+   * Like locate(), but null when the point is outside the city. The grids are kept in memory
+   * (GridLocator) and checked against the region revision first, so an edit committed before
+   * this call, by any process, is always seen; only points on or next to a grid edge, and
+   * points outside every grid, go to PostGIS.
+   */
   async tryLocate(lng: number, lat: number, coordSys: CoordSys = 'wgs84'): Promise<Located | null> {
     const [x, y] = toWgs84(lng, lat, coordSys);
-    // One round trip for the usual hit; a miss tries the nearest grid within the tolerance.
-    let g = await this.repo.gridWithAncestors({ lng: x, lat: y });
+    const grids = await this.#currentGrids();
+    const placed = grids.locator.place(x, y);
+    let g: GridWithAncestors | null | undefined =
+      typeof placed === 'number'
+        ? grids.byId.get(placed)
+        : placed === 'edge'
+          ? await this.repo.gridWithAncestors({ lng: x, lat: y })
+          : null;
     let distanceM = 0;
     if (!g) {
       const near = await this.repo.nearestGrid(x, y);
       if (!near || near.distance > LOCATE_TOLERANCE_M) return null;
       distanceM = Math.round(near.distance * 100) / 100;
-      g = await this.repo.gridWithAncestors(near.id);
+      g = grids.byId.get(near.id) ?? (await this.repo.gridWithAncestors(near.id));
     }
     if (!g) return null;
     const ref = (id: number | null, code: string | null, name: string | null) =>
@@ -100,6 +119,58 @@ export class RegionsService {
       street: ref(g.streetId, g.streetCode, g.streetName),
       district: ref(g.districtId, g.districtCode, g.districtName),
     };
+  }
+
+  #grids: InMemoryGrids | null = null;
+  #loading: Promise<InMemoryGrids> | null = null;
+  #revisionInFlight: Promise<bigint> | null = null;
+  #revisionNext: Promise<bigint> | null = null;
+
+  /** The in-memory grids at the database's current region revision (reloaded when it moved). */
+  async #currentGrids(): Promise<InMemoryGrids> {
+    const revision = await this.#freshRevision();
+    while (!this.#grids || this.#grids.revision < revision) {
+      this.#loading ??= this.repo
+        .currentGridsWithAncestors()
+        .then(({ revision: r, grids }) => {
+          const loaded: InMemoryGrids = {
+            revision: BigInt(r),
+            locator: new GridLocator(grids.map((g) => ({ id: g.gridId, geometry: JSON.parse(g.geometry) }))),
+            byId: new Map(grids.map(({ geometry: _g, ...a }) => [a.gridId, a])),
+          };
+          if (!this.#grids || this.#grids.revision < loaded.revision) this.#grids = loaded;
+          return loaded;
+        })
+        .finally(() => {
+          this.#loading = null;
+        });
+      await this.#loading;
+    }
+    return this.#grids;
+  }
+
+  /**
+   * The region revision read by a query sent after this call: concurrent callers share one
+   * read, and a caller arriving while one is on its way waits for the next (the one in flight
+   * may predate a commit it must see). One cheap round trip for a whole burst of reports.
+   */
+  #freshRevision(): Promise<bigint> {
+    if (!this.#revisionInFlight) {
+      this.#revisionInFlight = this.repo
+        .revision()
+        .then(BigInt)
+        .finally(() => {
+          this.#revisionInFlight = null;
+        });
+      return this.#revisionInFlight;
+    }
+    this.#revisionNext ??= this.#revisionInFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.#revisionNext = null;
+        return this.#freshRevision();
+      });
+    return this.#revisionNext;
   }
 
   /**
