@@ -430,7 +430,7 @@ export async function importRegionsData(
       summary.repointed += await ctx.services.regions.repo.repointReferences(oldId, newId, db);
     }
     if (summary.repointed)
-      warnings.push(`${summary.repointed} 条现有引用已指向新版本 / ${summary.repointed} existing references now point at the new versions`);
+      warnings.push(`${summary.repointed} 条现有引用已指向新版本 / References moved to the new versions: ${summary.repointed}`);
 
     summary.seconds = (Date.now() - started) / 1000;
     await ctx.services.audit.record(

@@ -2,6 +2,7 @@ import { REGION_LEVELS } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { GeoJsonGeometry, IdParam, LngLatQuery, Nullable, Strict } from '../../lib/schema.ts';
+import { BeatsService } from '../orgs/beats.service.ts';
 import { importRegionsData } from './regions.import.ts';
 
 /** An uploaded boundary file: a city's grids are ~20 MB of GeoJSON at full detail. */
@@ -25,6 +26,7 @@ const RegionRef = Nullable(Type.Object({ id: Type.Integer(), code: Type.String()
 
 export async function regionsRoutes(app: App) {
   const regions = app.ctx.services.regions;
+  const beats = new BeatsService(app.ctx);
 
   app.get('/api/regions/tree', {
     config: { access: 'regions.read' },
@@ -175,6 +177,51 @@ export async function regionsRoutes(app: App) {
     config: { access: 'regions.read' },
     schema: { tags: ['regions'], summary: "Inspectors' responsibility grids (责任网格)" },
     handler: async () => regions.listBeats(),
+  });
+
+  const BeatRecord = Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String(), inspectorId: Nullable(Type.Integer()) });
+
+  app.post('/api/beats', {
+    config: { access: 'regions.write' },
+    schema: {
+      tags: ['regions'],
+      summary: 'Create an empty beat (责任网格), optionally with its inspector; its grids are set with PUT (audited)',
+      body: Strict({
+        code: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' }),
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        inspectorId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+      }),
+      response: { 201: Type.Object({ ...BeatRecord.properties, gridCount: Type.Integer() }) },
+    },
+    handler: async (req, reply) => reply.code(201).send(await beats.create(req.body, req.auth?.personId ?? null)),
+  });
+
+  app.patch('/api/beats/:id', {
+    config: { access: 'regions.write' },
+    schema: {
+      tags: ['regions'],
+      summary: 'Rename a beat or change its inspector (audited)',
+      params: IdParam,
+      body: Strict({
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        inspectorId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+      }),
+      response: { 200: BeatRecord },
+    },
+    handler: async (req) => beats.update(req.params.id, req.body, req.auth?.personId ?? null),
+  });
+
+  app.delete('/api/beats/:id', {
+    config: { access: 'regions.write' },
+    schema: {
+      tags: ['regions'],
+      summary: 'Remove a beat; its unit grids stay, in no beat until given to another (audited)',
+      params: IdParam,
+    },
+    handler: async (req, reply) => {
+      await beats.remove(req.params.id, req.auth?.personId ?? null);
+      return reply.code(204).send();
+    },
   });
 
   app.get('/api/beats/:id', {
