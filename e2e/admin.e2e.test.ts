@@ -6,11 +6,43 @@
  * opens its details and cases; a dispatcher gets none of these pages and the API refuses.
  * One server, one browser. Screenshots of every page go to artifacts/screenshots/admin-*.png.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
-import { ensureWebBuild, startServer, type TestServer } from './server.ts';
+import { HAS_CHROMIUM, launchBrowser, openPage, pick, shot, login as signIn } from './browser.ts';
+import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts';
+
+/** Real Yichang district boundaries beside the repository (tests only; the product never reads them). */
+const YICHANG = path.resolve(ROOT, '../shared/data/yichang-districts.geojson');
+
+const rectangle = (x0: number, y0: number, x1: number, y1: number) => ({
+  type: 'Polygon',
+  coordinates: [
+    [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+      [x0, y0],
+    ],
+  ],
+});
+const feature = (properties: Record<string, unknown>, geometry: unknown) => ({ type: 'Feature', properties, geometry });
+
+/** A made-up district east of the demo city: one street, one community (the same square), two grids side by side. */
+const X = 112.2;
+const Y = 30.5;
+const NEW_DISTRICT = {
+  type: 'FeatureCollection',
+  features: [
+    feature({ adcode: 420599, name: '测试新区' }, rectangle(X, Y, X + 0.008, Y + 0.008)),
+    feature({ code: '420599001', name: '测试新街道' }, rectangle(X, Y, X + 0.008, Y + 0.008)),
+    feature({ code: '420599001001', name: '测试新社区' }, rectangle(X, Y, X + 0.008, Y + 0.008)),
+    feature({ code: '420599001001001', name: '测试一号网格' }, rectangle(X, Y, X + 0.004, Y + 0.008)),
+    feature({ code: '420599001001002', name: '测试二号网格' }, rectangle(X + 0.004, Y, X + 0.008, Y + 0.008)),
+  ],
+};
 
 /** The part of the console's MapLibre map (window.__cityloopMap) the test drives. */
 interface MapHandle {
@@ -51,18 +83,17 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     await server?.stop();
   }, 60_000);
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.waitForTimeout(400);
-    await page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
-  }
-
+  /** Signs in on the login page that `target` redirects to. */
   async function login(page: Page, username: string, target: string): Promise<void> {
     if (!server) throw new Error('not started');
-    await page.goto(`${server.url}${target}`);
-    await page.waitForURL(/\/login/);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill('demo1234');
-    await page.getByTestId('login-submit').click();
+    await signIn(page, server.url, username, target);
+  }
+
+  /** Scrolls a maintenance page back to its top (it scrolls inside .cl-maint-page, not the window). */
+  async function scrollToTop(page: Page): Promise<void> {
+    await page.locator('.cl-maint-page').evaluate((el) => {
+      (el as unknown as { scrollTop: number }).scrollTop = 0;
+    });
   }
 
   /** Goes to a console page through the address bar (the session cookie stays). */
@@ -70,15 +101,6 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     if (!server) throw new Error('not started');
     await page.goto(`${server.url}${target}`);
     await page.getByTestId(testId).waitFor({ timeout: 30_000 });
-  }
-
-  /** Picks an option of an antd Select by typing part of its label. */
-  async function pick(page: Page, testId: string, text: string): Promise<void> {
-    await page.getByTestId(testId).click();
-    await page.keyboard.type(text);
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).first().click();
-    // Until the list has closed, a click meant for the next control can land on it instead.
-    await page.locator('.ant-select-dropdown:visible').first().waitFor({ state: 'hidden' });
   }
 
   it('creates, edits, binds and marks through the pages, and audits every change', async () => {
@@ -281,6 +303,242 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
 
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('imports divisions and grids from a GeoJSON upload, edits a grid boundary, and reads in English', async () => {
+    if (!browser || !server) throw new Error('not started');
+    const base = server.url;
+    const opened = await openPage(browser);
+    contexts.push(opened.context);
+    const { page, errors } = opened;
+    const api = page.request;
+    await login(page, 'admin', '/admin/regions');
+    await page.getByTestId('regions-page').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+    const upload = async (name: string, content: unknown) => {
+      await page
+        .getByTestId('region-import')
+        .locator('input[type=file]')
+        .first()
+        .setInputFiles({ name, mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(content)) });
+    };
+
+    // The real Yichang districts (read from ../shared/data, never copied into the repository)
+    // with two bad features added: the problems name them, and nothing is offered for import.
+    const yichang = JSON.parse(fs.readFileSync(YICHANG, 'utf8')) as { type: string; features: unknown[] };
+    const n = yichang.features.length;
+    await upload('yichang-bad.geojson', {
+      ...yichang,
+      features: [
+        ...yichang.features,
+        feature({ adcode: 420599 }, rectangle(X, Y, X + 0.01, Y + 0.01)),
+        feature(
+          { code: '420599001', name: '线' },
+          {
+            type: 'LineString',
+            coordinates: [
+              [X, Y],
+              [X + 0.01, Y + 0.01],
+            ],
+          },
+        ),
+      ],
+    });
+    const problems = page.getByTestId('region-import-problems');
+    await problems.getByText('name_missing').waitFor({ timeout: 30_000 });
+    expect(await problems.textContent()).toContain(`第 ${n + 1} 个要素`);
+    expect(await problems.textContent()).toContain('geometry_wrong_type');
+    expect(await page.getByTestId('region-import-error').textContent()).toContain('region_import_invalid');
+    expect(await page.getByTestId('region-import-run').count()).toBe(0);
+    await page.getByTestId('region-import').scrollIntoViewIfNeeded();
+    await shot(page, 'admin-14-region-import-problems.png');
+
+    // The same file without them: a preview of 13 districts, nothing written until 导入.
+    await upload('yichang-districts.geojson', yichang);
+    const preview = page.getByTestId('region-import-preview');
+    await preview.waitFor({ timeout: 60_000 });
+    expect(await preview.textContent()).toContain('13');
+    await page.getByTestId('region-import-warnings').waitFor();
+    await shot(page, 'admin-15-region-import-preview.png');
+
+    // A new district with a street, a community and two unit grids: previewed, then imported.
+    await upload('new-district.geojson', NEW_DISTRICT);
+    await preview.waitFor();
+    await expect.poll(async () => page.getByTestId('region-import-run').textContent()).toContain('5');
+    await page.getByTestId('region-import-run').click();
+    await page.getByText('已导入 5 条区划与网格').waitFor({ timeout: 30_000 });
+    const imported = (await (await api.get(`${base}/api/regions`, { params: { q: '420599' } })).json()) as {
+      items: Array<{ id: number; code: string; level: string; version: number }>;
+    };
+    expect(imported.items.map((r) => r.code).sort()).toEqual(['420599', '420599001', '420599001001', '420599001001001', '420599001001002']);
+    const audit = (await (await api.get(`${base}/api/audit`, { params: { limit: 5 } })).json()) as AuditRow[];
+    expect(audit.find((r) => r.action === 'region.import')?.after).toMatchObject({ districts: 1, grids: 2, dryRun: false });
+    await page.getByTestId('region-tree').getByText('测试新区').waitFor();
+
+    // 网格边界: the first grid, shrunk, is saved as version 2; one reaching out of its community is refused.
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+    const at = await page.evaluate(
+      ([lng, lat]) => {
+        const m = (globalThis as unknown as PageGlobals).__cityloopMap;
+        m.jumpTo({ center: [lng, lat], zoom: 16 });
+        const p = m.project([lng, lat]);
+        const r = m.getCanvas().getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      },
+      [X + 0.002, Y + 0.004] as [number, number],
+    );
+    await page.waitForTimeout(800);
+    await page.mouse.click(at.x, at.y);
+    await expect.poll(async () => page.getByTestId('region-name').textContent()).toBe('测试一号网格');
+    const boundaryFile = page.getByTestId('region-detail').locator('input[type=file]').first();
+    await boundaryFile.setInputFiles({
+      name: 'outside.geojson',
+      mimeType: 'application/geo+json',
+      buffer: Buffer.from(JSON.stringify(rectangle(X - 0.002, Y, X + 0.004, Y + 0.008))),
+    });
+    await page.getByTestId('region-save').click();
+    await page.getByTestId('region-error').getByText('grid_outside_community').waitFor();
+    await scrollToTop(page);
+    await shot(page, 'admin-16-region-boundary-refused.png', false);
+    await boundaryFile.setInputFiles({
+      name: 'smaller.geojson',
+      mimeType: 'application/geo+json',
+      buffer: Buffer.from(JSON.stringify(rectangle(X + 0.0005, Y + 0.0005, X + 0.0035, Y + 0.0075))),
+    });
+    await page.getByTestId('region-save').click();
+    await page.getByTestId('region-detail').getByText('v2').waitFor({ timeout: 30_000 });
+    const grid = (await (await api.get(`${base}/api/regions`, { params: { q: '420599001001001' } })).json()) as {
+      items: Array<{ version: number; areaM2: number }>;
+    };
+    expect(grid.items[0]?.version).toBe(2);
+
+    // English: the same page in the other language, then back.
+    await scrollToTop(page);
+    await page.getByTestId('lang-switch').getByText('English').click();
+    await page.getByText('Import divisions and grids').waitFor();
+    await page.getByTestId('regions-page').getByText('Grids & regions').first().waitFor();
+    await shot(page, 'admin-17-regions-en.png', false);
+    await page.getByTestId('lang-switch').getByText('中文').click();
+    await page.getByText('导入区划与网格').waitFor();
+    expect(errors).toEqual([]);
+  }, 180_000);
+
+  it('adds and removes a city extension class, sets a phase limit and the working periods', async () => {
+    if (!browser || !server) throw new Error('not started');
+    const base = server.url;
+    const opened = await openPage(browser);
+    contexts.push(opened.context);
+    const { page, errors } = opened;
+    const api = page.request;
+    await login(page, 'admin', '/admin/classes');
+    await page.getByTestId('classes-page').waitFor({ timeout: 30_000 });
+
+    // 城市扩展细类 under 0101, then removed again.
+    const { edition } = (await (await api.get(`${base}/api/settings`)).json()) as { edition: string };
+    const minor = '0101';
+    const detail = `${minor}${edition === 'CJT214-2007' ? '' : '0'}99`.slice(0, minor.length + 2);
+    await page.getByTestId('class-search').locator('input').fill(minor);
+    await page.getByTestId(`class-row-${minor}`).click();
+    await page.getByTestId('class-editor').waitFor();
+    await page.getByTestId('class-new').click();
+    await page.getByTestId('class-new-code').fill(detail);
+    await page.getByTestId('class-new-name').fill('测试扩展细类');
+    await page.getByTestId('class-create').click();
+    await page.getByTestId('class-editor').getByText('测试扩展细类').waitFor({ timeout: 30_000 });
+    const classUrl = `${base}/api/taxonomy/classes/${encodeURIComponent(edition)}/component/${detail}`;
+    expect(((await (await api.get(classUrl)).json()) as { isExtension: boolean }).isExtension).toBe(true);
+    await shot(page, 'admin-18-class-extension.png');
+    await page.getByTestId('class-delete').click();
+    await page.locator('.ant-popconfirm .ant-btn-primary').click();
+    await expect.poll(async () => (await api.get(classUrl)).status()).toBe(404);
+
+    // 阶段时限: 受理 gets one more unit.
+    const phaseLimits = async () =>
+      ((await (await api.get(`${base}/api/settings`)).json()) as { phaseLimits: Record<string, { value: number }> }).phaseLimits;
+    const receive = (await phaseLimits()).receive?.value ?? 1;
+    await page.getByRole('tab', { name: '阶段时限' }).click();
+    await page.getByTestId('phase-receive').waitFor();
+    const receiveInput = page.locator('[data-testid="phase-receive-value"] input, input[data-testid="phase-receive-value"]').first();
+    await expect.poll(async () => receiveInput.inputValue()).toBe(String(receive));
+    await receiveInput.fill(String(receive + 1));
+    await page.getByTestId('phase-save').click();
+    await expect.poll(async () => (await phaseLimits()).receive?.value).toBe(receive + 1);
+
+    // 工作时段: the morning ends half an hour earlier, then is put back.
+    const periods = async () =>
+      (
+        (await (await api.get(`${base}/api/calendar/${new Date().getFullYear()}`)).json()) as {
+          workingPeriods: Array<{ start: string; end: string }>;
+        }
+      ).workingPeriods;
+    const original = await periods();
+    const morningEnd = page.getByTestId('period-0').locator('input').nth(1);
+    await page.goto(`${base}/admin/calendar`);
+    await page.getByTestId('working-periods').waitFor({ timeout: 30_000 });
+    await expect.poll(async () => morningEnd.inputValue()).toBe(original[0]?.end);
+    const [h = 12, m = 0] = (original[0]?.end ?? '12:00').split(':').map(Number);
+    const minutes = h * 60 + m - 30;
+    const earlier = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    await morningEnd.fill(earlier);
+    await page.getByTestId('periods-save').click();
+    await expect.poll(async () => (await periods())[0]?.end).toBe(earlier);
+    await page.getByTestId('working-periods').scrollIntoViewIfNeeded();
+    await shot(page, 'admin-19-working-periods.png', false);
+    await morningEnd.fill(original[0]?.end ?? '12:00');
+    await page.getByTestId('periods-save').click();
+    await expect.poll(async () => (await periods())[0]?.end).toBe(original[0]?.end);
+
+    const audit = (await (await api.get(`${base}/api/audit`, { params: { limit: 20 } })).json()) as AuditRow[];
+    const actions = audit.map((r) => r.action);
+    for (const a of ['taxonomy.create', 'taxonomy.delete', 'settings.update']) expect(actions).toContain(a);
+    expect(errors).toEqual([]);
+  }, 180_000);
+
+  it('creates a beat for an inspector, gives it a grid on the map, and deletes it', async () => {
+    if (!browser || !server) throw new Error('not started');
+    const base = server.url;
+    const opened = await openPage(browser);
+    contexts.push(opened.context);
+    const { page, errors } = opened;
+    const api = page.request;
+    await login(page, 'admin', '/admin/beats');
+    await page.getByTestId('beats-page').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.gridMapReady);
+
+    // A form refusal first (a taken code shows beside its field), then the new beat.
+    const beats = (await (await api.get(`${base}/api/beats`)).json()) as Array<{ id: number; code: string }>;
+    await page.getByTestId('beat-new').click();
+    await page.getByTestId('beat-new-code').fill(beats[0]?.code ?? 'X');
+    await page.getByTestId('beat-new-name').fill('测试新责任网格');
+    await pick(page, 'beat-new-inspector', '（inspector）');
+    await page.getByTestId('beat-create').click();
+    await page.getByTestId('beat-new-error').getByText('beat_code_taken').waitFor();
+    await page.getByTestId('beat-new-code').fill('E2E-BEAT');
+    await page.getByTestId('beat-create').click();
+    await page.getByTestId('beat-summary').waitFor();
+    const created = (
+      (await (await api.get(`${base}/api/beats`)).json()) as Array<{ id: number; code: string; inspectorName: string }>
+    ).find((b) => b.code === 'E2E-BEAT');
+    expect(created?.inspectorName).toBeTruthy();
+
+    // A grid of the map's centre joins it.
+    const box = await page.getByTestId('beat-map').boundingBox();
+    if (!box) throw new Error('no map');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.getByText('加入：').waitFor();
+    await page.getByTestId('beat-save').click();
+    await expect
+      .poll(async () => ((await (await api.get(`${base}/api/beats/${created?.id}`)).json()) as { gridIds: number[] }).gridIds.length)
+      .toBe(1);
+    await scrollToTop(page);
+    await shot(page, 'admin-20-beat-new.png', false);
+
+    await page.getByTestId('beat-delete').click();
+    await page.getByTestId('beat-delete-ok').click();
+    await expect.poll(async () => (await api.get(`${base}/api/beats/${created?.id}`)).status()).toBe(404);
+    const audit = (await (await api.get(`${base}/api/audit`, { params: { limit: 10 } })).json()) as AuditRow[];
+    expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['beat.create', 'beat.update', 'beat.delete']));
+    expect(errors).toEqual([]);
+  }, 120_000);
 
   it('is not offered to a dispatcher, and the API refuses', async () => {
     if (!browser || !server) throw new Error('not started');

@@ -6,10 +6,9 @@
  * fallback is off; a dispatcher has neither the menu entry nor the page. Needs Debian's
  * chromium at /usr/bin/chromium (skipped otherwise). Screenshots go to artifacts/screenshots/.
  */
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
+import { HAS_CHROMIUM, launchBrowser, openPage, pickTreeNode, shot, login as signIn } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 interface Hit {
@@ -67,25 +66,9 @@ describe.skipIf(!HAS_CHROMIUM)('dispatch rules: create, test, disable', () => {
     await server?.stop();
   }, 60_000);
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.waitForTimeout(400);
-    await page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
-  }
-
   async function login(page: Page, username: string, target: string): Promise<void> {
     if (!server) throw new Error('not started');
-    await page.goto(`${server.url}${target}`);
-    await page.waitForURL(/\/login/);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill('demo1234');
-    await page.getByTestId('login-submit').click();
-  }
-
-  /** Picks a class in an antd TreeSelect by typing its name. */
-  async function pickClass(page: Page, testId: string, name: string): Promise<void> {
-    await page.getByTestId(testId).click();
-    await page.keyboard.type(name);
-    await page.locator('.ant-select-dropdown:visible .ant-select-tree-node-content-wrapper', { hasText: name }).first().click();
+    await signIn(page, server.url, username, target);
   }
 
   it('creates a street rule, tests a place there, disables it and sees the fallback', async () => {
@@ -142,7 +125,7 @@ describe.skipIf(!HAS_CHROMIUM)('dispatch rules: create, test, disable', () => {
     await page.getByTestId('dr-new').click();
     const form = page.getByTestId('dr-form');
     await form.locator('#name').fill('东苑街道专项');
-    await pickClass(page, 'dr-form-class', withDefault.name);
+    await pickTreeNode(page, 'dr-form-class', withDefault.name);
     await page.getByTestId('dr-form-region').click();
     await page.locator('.ant-cascader-menu-item', { hasText: '白沙区' }).click();
     await page.locator('.ant-cascader-menu-item', { hasText: '东苑街道' }).click();
@@ -164,7 +147,7 @@ describe.skipIf(!HAS_CHROMIUM)('dispatch rules: create, test, disable', () => {
     );
 
     // 测试派遣: the class at an address in that street (picked from the geocoding suggestions).
-    await pickClass(page, 'dr-test-class', withDefault.name);
+    await pickTreeNode(page, 'dr-test-class', withDefault.name);
     await page.getByTestId('dr-test-address').click();
     await page.keyboard.type(place.fullAddress);
     await page.locator('.ant-select-dropdown:visible').getByTestId(`dr-geocode-hit-${place.id}`).click();
@@ -214,7 +197,7 @@ describe.skipIf(!HAS_CHROMIUM)('dispatch rules: create, test, disable', () => {
     await req.patch(`${server.url}/api/departments/${rule.departmentId}`, { data: { active: true } });
 
     // A class without any rule, at a place clicked on the map: the street office (属地) …
-    await pickClass(page, 'dr-test-class', withoutRule.name);
+    await pickTreeNode(page, 'dr-test-class', withoutRule.name);
     await page.getByTestId('dr-test-map').scrollIntoViewIfNeeded();
     const point = await page.evaluate(
       ([lng, lat]) => {

@@ -1,10 +1,10 @@
-import { AimOutlined, UndoOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Col, Input, Row, Select, Space, Table, Tag, Typography } from 'antd';
+import { AimOutlined, DeleteOutlined, PlusOutlined, UndoOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, Col, Form, Input, Modal, Popconfirm, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type ApiError, api, request } from '../../api.ts';
 import type { RegionProperties } from '../../types.ts';
-import { FormError, MaintPage } from './adminUtil.tsx';
+import { FormError, MaintPage, showApiError } from './adminUtil.tsx';
 import GridMap from './GridMap.tsx';
 import './maint.css';
 
@@ -39,6 +39,9 @@ export default function BeatsPage() {
   const [error, setError] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
   const [fit, setFit] = useState<[number, number, number, number] | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [newError, setNewError] = useState<ApiError | null>(null);
+  const [newForm] = Form.useForm<{ code: string; name: string; inspectorId?: number }>();
 
   const loadBeats = useCallback(async () => {
     try {
@@ -134,6 +137,40 @@ export default function BeatsPage() {
     }
   };
 
+  const handleCreate = async () => {
+    const v = await newForm.validateFields().catch(() => null);
+    if (!v) return;
+    setNewError(null);
+    try {
+      const b = await request<Beat>('/api/beats', {
+        method: 'POST',
+        body: { code: v.code.trim(), name: v.name.trim(), inspectorId: v.inspectorId ?? null },
+      });
+      setCreating(false);
+      message.success(t('maint.beats.created', { name: b.name }));
+      await loadBeats();
+      const inspector = inspectors.find((p) => p.id === b.inspectorId);
+      await openBeat({ ...b, inspectorName: inspector?.name ?? null, gridCount: 0 });
+    } catch (err) {
+      setNewError(showApiError(newForm, err, { beat_code_taken: 'code', not_an_inspector: 'inspectorId' }));
+    }
+  };
+
+  const handleDelete = async () => {
+    if (!beat) return;
+    setError(null);
+    try {
+      await request(`/api/beats/${beat.id}`, { method: 'DELETE' });
+      message.success(t('maint.beats.deleted', { name: beat.name }));
+      setBeat(null);
+      setSaved([]);
+      setDraft([]);
+      await loadBeats();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+
   const shown = useMemo(() => {
     const q = query.trim();
     return beats.filter((b) => !q || b.name.includes(q) || b.code.includes(q) || (b.inspectorName ?? '').includes(q));
@@ -152,7 +189,23 @@ export default function BeatsPage() {
     <MaintPage title={t('maint.beats.nav')} testId="beats-page">
       <Row gutter={16}>
         <Col xs={24} xl={9}>
-          <Card title={t('maint.beats.list')} size="small">
+          <Card
+            title={t('maint.beats.list')}
+            size="small"
+            extra={
+              <Button
+                size="small"
+                icon={<PlusOutlined />}
+                onClick={() => {
+                  setNewError(null);
+                  setCreating(true);
+                }}
+                data-testid="beat-new"
+              >
+                {t('maint.beats.new')}
+              </Button>
+            }
+          >
             <Input.Search
               allowClear
               placeholder={t('maint.beats.search')}
@@ -230,6 +283,13 @@ export default function BeatsPage() {
                   <Button type="primary" disabled={!dirty} loading={saving} onClick={() => void handleSave()} data-testid="beat-save">
                     {t('maint.save')}
                   </Button>
+                  <Popconfirm
+                    title={t('maint.beats.deleteConfirm', { count: saved.length })}
+                    onConfirm={() => void handleDelete()}
+                    okButtonProps={{ danger: true, 'data-testid': 'beat-delete-ok' } as { danger: boolean }}
+                  >
+                    <Button danger icon={<DeleteOutlined />} aria-label={t('maint.remove')} data-testid="beat-delete" />
+                  </Popconfirm>
                 </Space>
               )
             }
@@ -263,6 +323,43 @@ export default function BeatsPage() {
           </Card>
         </Col>
       </Row>
+      <Modal
+        open={creating}
+        title={t('maint.beats.new')}
+        onCancel={() => setCreating(false)}
+        onOk={() => void handleCreate()}
+        okText={t('maint.save')}
+        okButtonProps={{ 'data-testid': 'beat-create' } as Record<string, string>}
+        destroyOnHidden
+      >
+        <FormError error={newError} testId="beat-new-error" />
+        <Form form={newForm} layout="vertical" preserve={false}>
+          <Form.Item
+            name="code"
+            label={t('maint.beats.code')}
+            extra={t('maint.beats.codeHelp')}
+            rules={[
+              { required: true, message: t('maint.required') },
+              { pattern: /^[A-Za-z0-9_-]{1,32}$/, message: t('maint.beats.codeHelp') },
+            ]}
+          >
+            <Input maxLength={32} data-testid="beat-new-code" />
+          </Form.Item>
+          <Form.Item name="name" label={t('maint.beats.name')} rules={[{ required: true, whitespace: true, message: t('maint.required') }]}>
+            <Input maxLength={100} data-testid="beat-new-name" />
+          </Form.Item>
+          <Form.Item name="inspectorId" label={t('maint.beats.inspector')}>
+            <Select
+              allowClear
+              showSearch
+              optionFilterProp="label"
+              placeholder={t('maint.beats.none')}
+              options={inspectors.map((p) => ({ value: p.id, label: `${p.name}（${p.username}）` }))}
+              data-testid="beat-new-inspector"
+            />
+          </Form.Item>
+        </Form>
+      </Modal>
     </MaintPage>
   );
 }

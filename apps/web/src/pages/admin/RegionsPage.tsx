@@ -1,4 +1,4 @@
-import { EditOutlined, ImportOutlined, UploadOutlined } from '@ant-design/icons';
+import { EditOutlined, UploadOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Col, Descriptions, Empty, Row, Space, Tag, Typography, Upload } from 'antd';
 import * as maplibregl from 'maplibre-gl';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -9,6 +9,7 @@ import { fmtArea } from '../map/popups.ts';
 import RegionTree from '../map/RegionTree.tsx';
 import { FormError, fmtAt, MaintPage } from './adminUtil.tsx';
 import GridMap, { bboxOfGeometry, type Geometry } from './GridMap.tsx';
+import RegionImport from './RegionImport.tsx';
 import './maint.css';
 
 interface RegionDetail {
@@ -252,29 +253,16 @@ export default function RegionsPage() {
                 </Space>
               )}
             </Card>
-            <Card
-              size="small"
-              title={
-                <span>
-                  <ImportOutlined /> {t('maint.regions.importTitle')}
-                </span>
-              }
-              data-testid="region-import"
-            >
-              <Typography.Paragraph style={{ fontSize: 12 }}>{t('maint.regions.importHelp')}</Typography.Paragraph>
-              <Typography.Paragraph code copyable style={{ fontSize: 12 }}>
-                npm run cityloop -- import regions boundaries.geojson --divisions divisions.csv
-              </Typography.Paragraph>
-              <Typography.Paragraph code copyable style={{ fontSize: 12 }}>
-                npm run cityloop -- grid --level street --size 10000 --code 420502
-              </Typography.Paragraph>
-              <Typography.Link href="/api/docs#/regions" target="_blank">
-                {t('maint.regions.apiDocs')}
-              </Typography.Link>
-            </Card>
           </Space>
         </Col>
       </Row>
+      <RegionImport
+        onImported={() => {
+          setReloadKey((k) => k + 1);
+          loadTree();
+          if (region) void openRegion(region.id);
+        }}
+      />
     </MaintPage>
   );
 }
