@@ -410,6 +410,46 @@ describe('evaluation: invariants over a generated log', () => {
     expect(await rows()).toEqual(kept);
   });
 
+  it('the position rollup counts what the log counts, 超期处置倍数 from measured late disposals equals the log, and a rebuild gives the same rows', async () => {
+    const ev = t.ctx.services.evaluation;
+    const norm = (xs: Array<{ key: number; kind: string; n: number; flagged: number }>) =>
+      xs
+        .filter((x) => x.n !== 0 || x.flagged !== 0)
+        .map((x) => `${Number(x.key)} ${x.kind} ${x.n} ${x.flagged}`)
+        .sort();
+    let fromRollup = 0;
+    for (const [from, to] of PERIODS) {
+      const p = await ev.period({ from, to });
+      if (p.asOf.getTime() === p.hi.getTime()) fromRollup++;
+      for (const role of ['inspector', 'acceptor', 'shiftlead', 'dispatcher'] as const) {
+        expect(norm(await ev.repo.positionCounts(p, role)), `${from}..${to} ${role}`).toEqual(
+          norm(await ev.repo.positionCountsFromLog(p, role)),
+        );
+      }
+      // A zone the rollup was not built in sends the multiples to the log.
+      const [rolled, logged] = [await ev.overdueMultiples(p), await ev.overdueMultiples({ ...p, zone: 'UTC+00:00' })];
+      expect([...rolled.all.keys()].sort(), `${from}..${to}`).toEqual([...logged.all.keys()].sort());
+      for (const [k, v] of logged.all) expect(rolled.all.get(k), `${from}..${to} ${k}`).toBeCloseTo(v, 9);
+    }
+    expect(fromRollup).toBeGreaterThan(0);
+    const rows = async () =>
+      (
+        await sql<{ r: string }>`
+          SELECT concat_ws(' ', 'p', day, person_id, kind, n, flagged) AS r FROM evaluation_person_day
+          UNION ALL
+          SELECT concat_ws(' ', 'c', day, change_day, person_id, kind, delta) FROM evaluation_person_change WHERE delta <> 0
+          UNION ALL
+          SELECT concat_ws(' ', 'b', day, grid_id, n, flagged) FROM evaluation_beat_day
+          UNION ALL
+          SELECT concat_ws(' ', 'l', event_id, day, department_id, case_id) FROM evaluation_late_disposal
+          ORDER BY 1`.execute(t.ctx.db)
+      ).rows.map((x) => x.r);
+    const kept = await rows();
+    expect(kept.filter((r) => r.startsWith('c ')).length).toBeGreaterThan(0);
+    await sql`SELECT evaluation_day_rebuild()`.execute(t.ctx.db);
+    expect(await rows()).toEqual(kept);
+  });
+
   it('completed-attribution event counts add up over adjacent periods', async () => {
     const get = async (from: string, to: string) =>
       new Map(

@@ -269,6 +269,87 @@ export class EvaluationRepository {
 
   /** Position fact counts per person of one role (facts with no person are left out). */
   async positionCounts(p: Period, role: PositionRole, personId?: number): Promise<FactCount<PositionFactKind>[]> {
+    if (p.asOf.getTime() === p.hi.getTime() && p.lo < p.asOf && (await this.fromRollup(p))) {
+      return this.positionCountsFromRollup(p, role, personId);
+    }
+    return this.positionCountsFromLog(p, role, personId);
+  }
+
+  /**
+   * positionCounts from the daily rollup (migration 20261130T1100_…): the period's days of
+   * evaluation_person_day; the changes (validity of a report, 作废, 错误派遣) logged before asOf
+   * from evaluation_person_change, which is why asOf must be a local midnight (the period's
+   * end); the beat's 立案 from evaluation_beat_day under the current beats; the overdue tasks at
+   * asOf by index probes.
+   */
+  async positionCountsFromRollup(p: Period, role: PositionRole, personId?: number): Promise<FactCount<PositionFactKind>[]> {
+    const days = (alias: string) =>
+      sql`${sql.ref(`${alias}.day`)} >= ${p.days.from}::date AND ${sql.ref(`${alias}.day`)} < ${p.days.to}::date`;
+    const list = (xs: string[]) => sql.join(xs.map((x) => sql`${x}`));
+    const dayKinds: Record<PositionRole, string[]> = {
+      inspector: ['reported', 'selfHandled', 'verified', 'checked'],
+      acceptor: ['received', 'sentVerify', 'sentCheck'],
+      shiftlead: ['registeredBy', 'closedBy'],
+      dispatcher: ['dispatched'],
+    };
+    const changeKinds: Record<PositionRole, string[]> = {
+      inspector: ['reported'],
+      acceptor: [],
+      shiftlead: ['registerCancelled'],
+      dispatcher: ['misdispatched'],
+    };
+    const changes = changeKinds[role].length
+      ? sql`UNION ALL
+        SELECT c.person_id, c.kind, CASE WHEN c.kind = 'reported' THEN 0 ELSE c.delta END, CASE WHEN c.kind = 'reported' THEN c.delta ELSE 0 END
+        FROM evaluation_person_change c
+        WHERE ${days('c')} AND c.change_day < ${p.days.to}::date AND c.kind IN (${list(changeKinds[role])})`
+      : sql``;
+    const win = sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.hi}`;
+    // Late 核实/核查 tasks waiting at asOf: done later (asOf inside the span indexed by
+    // case_event_task_overdue_span, whose predicate is repeated), or still waiting now.
+    const overdueTask = (kind: PositionFactKind, phase: string, actions: string[], state: string) => sql`
+      UNION ALL
+      SELECT e.actor_id, ${kind}::text, 1, 0 FROM case_event e
+      WHERE e.phase = ${phase} AND e.action IN (${list(actions)}) AND e.actor_role = 'inspector'
+        AND e.deadline_at < e.ended_at AND e.started_at < e.ended_at
+        AND tstzrange(greatest(e.started_at, e.deadline_at), e.ended_at, '(]') @> ${p.asOf}::timestamptz
+        AND e.ended_at >= ${p.asOf} AND e.started_at < ${p.asOf} AND e.deadline_at < ${p.asOf}
+      UNION ALL
+      SELECT ${beatInspector(sql.ref('c0.grid_id'))}, ${kind}::text, 1, 0 FROM case_file c0
+      WHERE c0.state = ${state} AND c0.phase_started_at < ${p.asOf} AND c0.phase_deadline < ${p.asOf}`;
+    const inspector =
+      role === 'inspector'
+        ? sql`
+          UNION ALL
+          SELECT bi.inspector_id, 'beatRegistered', b.n, b.flagged
+          FROM evaluation_beat_day b JOIN (${BEAT_OF_GRID}) bi ON bi.grid_id = b.grid_id WHERE ${days('b')}
+          UNION ALL
+          -- Not 漏报: a public or hotline report into which a report of the beat's inspector was merged.
+          SELECT bi.inspector_id, 'beatRegistered', 0, -1
+          FROM case_event e JOIN case_file s ON s.id = e.case_id JOIN (${BEAT_OF_GRID}) bi ON bi.grid_id = s.grid_id
+          WHERE e.case_id IN (SELECT m.case_id FROM case_event m WHERE m.action = 'merge' AND m.payload ? 'mergedCaseId')
+            AND e.phase = 'register' AND e.action IN ('register', 'auto_register') AND ${win} AND s.source IN ('public', 'hotline')
+            AND EXISTS (SELECT 1 FROM case_event m JOIN case_file mc ON mc.id = (m.payload ->> 'mergedCaseId')::bigint
+              WHERE m.case_id = e.case_id AND m.action = 'merge' AND m.payload ? 'mergedCaseId' AND mc.reporter_id = bi.inspector_id)
+          ${overdueTask('verifyOverdue', 'verify', ['verify', 'verify_reject'], 'verifying')}
+          ${overdueTask('checkOverdue', 'check', ['check_pass', 'check_fail'], 'checking')}`
+        : sql``;
+    const only = personId === undefined ? sql`true` : sql`f.person_id = ${personId}`;
+    const r = await sql<FactCount<PositionFactKind>>`
+      SELECT f.person_id AS key, f.kind, sum(f.n)::int AS n, sum(f.flagged)::int AS flagged
+      FROM (
+        SELECT d.person_id, d.kind, d.n, d.flagged FROM evaluation_person_day d
+        WHERE ${days('d')} AND d.kind IN (${list(dayKinds[role])})
+        ${changes}
+        ${inspector}
+      ) f (person_id, kind, n, flagged)
+      WHERE f.person_id IS NOT NULL AND ${only}
+      GROUP BY f.person_id, f.kind`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, key: Number(x.key) }));
+  }
+
+  /** positionCounts counted from the log (any attribution, any asOf). */
+  async positionCountsFromLog(p: Period, role: PositionRole, personId?: number): Promise<FactCount<PositionFactKind>[]> {
     const only = personId === undefined ? sql`true` : sql`f.person_id = ${personId}`;
     const cases = p.attribution === 'created' ? sql`JOIN case_file c ON c.id = f.case_id AND ${this.caseFilter(p)}` : sql``;
     const r = await sql<FactCount<PositionFactKind>>`
@@ -359,6 +440,72 @@ export class EvaluationRepository {
         AND e.deadline_at IS NOT NULL AND e.department_id IS NOT NULL AND ${only} AND ${this.caseFilter(p)}
       ORDER BY e.id`.execute(this.db);
     return r.rows.map((x) => ({ ...x, departmentId: Number(x.departmentId), caseId: Number(x.caseId) }));
+  }
+
+  /**
+   * Whether 超期处置倍数 can come from evaluation_late_disposal (the late disposals by local day):
+   * completion attribution in the zone the rollup was built in.
+   */
+  async lateDisposalRollup(p: Period): Promise<boolean> {
+    return this.fromRollup(p);
+  }
+
+  /** A key of the working calendar (time zone, working periods, every day's kind): a change of any gives another key. */
+  async calendarKey(zone: string): Promise<string> {
+    const r = await sql<{ key: string }>`
+      SELECT md5(concat_ws('|', ${zone}::text,
+        (SELECT s.working_periods::text || s.work_day_mode FROM calendar_setting s LIMIT 1),
+        (SELECT string_agg(d.day::text || d.kind, ',' ORDER BY d.day) FROM calendar_day d))) AS key`.execute(this.db);
+    return r.rows[0]?.key ?? '';
+  }
+
+  /** The period's late disposals not yet measured on the calendar `key` (with what measuring them needs). */
+  async lateDisposalsToMeasure(
+    p: Period,
+    key: string,
+    departmentId?: number,
+  ): Promise<Array<{ eventId: string; startedAt: Date; endedAt: Date; deadlineAt: Date; timeType: string | null; pauses: unknown }>> {
+    const only = departmentId === undefined ? sql`true` : sql`l.department_id = ${departmentId}`;
+    const r = await sql<{ eventId: string; startedAt: Date; endedAt: Date; deadlineAt: Date; timeType: string | null; pauses: unknown }>`
+      SELECT l.event_id AS "eventId", e.started_at AS "startedAt", e.ended_at AS "endedAt", e.deadline_at AS "deadlineAt",
+        e.time_type AS "timeType", c.pauses
+      FROM evaluation_late_disposal l JOIN case_event e ON e.id = l.event_id JOIN case_file c ON c.id = l.case_id
+      WHERE l.day >= ${p.days.from}::date AND l.day < ${p.days.to}::date AND ${only} AND l.calendar_key IS DISTINCT FROM ${key}
+      ORDER BY l.event_id`.execute(this.db);
+    return r.rows;
+  }
+
+  /** Stores measured multiples under the calendar key they were measured on. */
+  async storeMultiples(key: string, eventIds: string[], multiples: number[]): Promise<void> {
+    for (let i = 0; i < eventIds.length; i += 5000) {
+      await sql`
+        UPDATE evaluation_late_disposal l SET multiple = v.m, calendar_key = ${key}
+        FROM unnest(${eventIds.slice(i, i + 5000)}::bigint[], ${multiples.slice(i, i + 5000)}::float8[]) v(id, m)
+        WHERE l.event_id = v.id`.execute(this.db);
+    }
+  }
+
+  /**
+   * Σ multiple per department over the period's late disposals: all of them, and those of the
+   * cases not in `excluded` ("department:case").
+   */
+  async multipleSums(
+    p: Period,
+    departmentId: number | undefined,
+    excluded: string[],
+  ): Promise<Array<{ departmentId: number; all: number; kept: number | null }>> {
+    const only = departmentId === undefined ? sql`true` : sql`l.department_id = ${departmentId}`;
+    const r = await sql<{ departmentId: number; all: number; kept: number | null }>`
+      SELECT l.department_id AS "departmentId", sum(l.multiple) AS all,
+        sum(l.multiple) FILTER (WHERE NOT (l.department_id::text || ':' || l.case_id::text = ANY(${excluded}::text[]))) AS kept
+      FROM evaluation_late_disposal l
+      WHERE l.day >= ${p.days.from}::date AND l.day < ${p.days.to}::date AND ${only}
+      GROUP BY l.department_id`.execute(this.db);
+    return r.rows.map((x) => ({
+      departmentId: Number(x.departmentId),
+      all: Number(x.all),
+      kept: x.kept === null ? null : Number(x.kept),
+    }));
   }
 
   async latestConfig(): Promise<{ version: number; config: unknown } | undefined> {

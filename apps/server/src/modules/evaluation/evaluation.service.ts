@@ -2,7 +2,7 @@ import type { TimeType } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
 import { forbidden, notFound, unprocessable } from '../../errors.ts';
 import type { Auth } from '../auth/auth.service.ts';
-import { DAY_MS, elapsed, isoToDay, Zone } from '../calendar/calendar.math.ts';
+import { DAY_MS, elapsed, isoToDay, type WorkingCalendar, Zone } from '../calendar/calendar.math.ts';
 import { ownDepartment, ownDepartmentOnly } from './evaluation.access.ts';
 import { type AcceptedAppeal, APPEAL_EFFECTS, type AppealIndicator, EvaluationAppeals } from './evaluation.appeals.ts';
 import {
@@ -144,6 +144,25 @@ export function regionIndicators(t: Tally): Values<RegionIndicator> {
 }
 
 const EXPLAIN_LIMIT = 1000;
+
+/**
+ * One late disposal's elapsed / limit, both counted on the disposal clock's calendar (working
+ * time for a 工作时 limit) less the case's 挂账 pauses.
+ */
+function lateMultiple(
+  r: { startedAt: Date; endedAt: Date; deadlineAt: Date; timeType: string | null; pauses: unknown },
+  cal: WorkingCalendar,
+): number {
+  const timeType = (r.timeType ?? 'natural') as TimeType;
+  const pauses = (Array.isArray(r.pauses) ? (r.pauses as Array<{ start: string; end: string }>) : []).map((x) => ({
+    start: new Date(x.start),
+    end: new Date(x.end),
+  }));
+  const limit = elapsed(r.startedAt, r.deadlineAt, timeType, cal, pauses);
+  const used = elapsed(r.startedAt, r.endedAt, timeType, cal, pauses);
+  // A deadline at the clock's start (no counted time allowed) is not a multiple: counted as 1.
+  return limit > 0 ? used / limit : 1;
+}
 
 interface Adjustment {
   departmentId: number;
@@ -333,21 +352,31 @@ export class EvaluationService {
     departmentId?: number,
     excluded: Set<string> = new Set(),
   ): Promise<{ all: Map<number, number>; kept: Map<number, number> }> {
-    const rows = await this.repo.lateDisposals(period, departmentId);
     const all = new Map<number, number>();
     const kept = new Map<number, number>();
+    if (await this.repo.lateDisposalRollup(period)) {
+      // Each late disposal is measured once per calendar (evaluation_late_disposal), then summed in SQL.
+      const key = await this.repo.calendarKey(period.zone);
+      const todo = await this.repo.lateDisposalsToMeasure(period, key, departmentId);
+      if (todo.length > 0) {
+        const cal = await this.ctx.services.calendar.load();
+        await this.repo.storeMultiples(
+          key,
+          todo.map((r) => r.eventId),
+          todo.map((r) => lateMultiple(r, cal)),
+        );
+      }
+      for (const s of await this.repo.multipleSums(period, departmentId, [...excluded])) {
+        all.set(s.departmentId, s.all);
+        if (s.kept !== null) kept.set(s.departmentId, s.kept);
+      }
+      return { all, kept };
+    }
+    const rows = await this.repo.lateDisposals(period, departmentId);
     if (rows.length === 0) return { all, kept };
     const cal = await this.ctx.services.calendar.load();
     for (const r of rows) {
-      const timeType = (r.timeType ?? 'natural') as TimeType;
-      const pauses = (Array.isArray(r.pauses) ? (r.pauses as Array<{ start: string; end: string }>) : []).map((x) => ({
-        start: new Date(x.start),
-        end: new Date(x.end),
-      }));
-      const limit = elapsed(r.startedAt, r.deadlineAt, timeType, cal, pauses);
-      const used = elapsed(r.startedAt, r.endedAt, timeType, cal, pauses);
-      // A deadline at the clock's start (no counted time allowed) is not a multiple: counted as 1.
-      const multiple = limit > 0 ? used / limit : 1;
+      const multiple = lateMultiple(r, cal);
       all.set(r.departmentId, (all.get(r.departmentId) ?? 0) + multiple);
       if (!excluded.has(`${r.departmentId}:${r.caseId}`)) kept.set(r.departmentId, (kept.get(r.departmentId) ?? 0) + multiple);
     }
