@@ -202,3 +202,35 @@ describe('POST /api/regions/import', () => {
     expect(problemsOf(empty.body).map((p) => p.problem)).toEqual(['no_features']);
   });
 });
+
+describe('POST /api/regions/import: the city exported and imported back', () => {
+  let t: TestApp;
+  let admin: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    admin = await t.login('admin');
+  });
+  afterAll(async () => t?.close());
+
+  it('takes the grids of GET /api/regions/geojson as they are, each as its next version, beats following', async () => {
+    const exported = await t.app.inject({ method: 'GET', url: '/api/regions/geojson?level=grid', headers: { cookie: admin } });
+    expect(exported.statusCode).toBe(200);
+    const fc = exported.json() as { features: Array<{ properties: { id: number; code: string } }> };
+    expect(fc.features.length).toBeGreaterThan(10);
+    const beatGrids = await t.ctx.db.selectFrom('beatGrid').select(['beatId', 'gridId']).execute();
+
+    const res = await t.app.inject({ method: 'POST', url: '/api/regions/import', headers: { cookie: admin }, payload: { geojson: fc } });
+    expect(res.statusCode, res.body.slice(0, 500)).toBe(200);
+    expect(res.json()).toMatchObject({ grids: fc.features.length, versioned: fc.features.length, created: 0 });
+
+    // Every beat holds the new versions of the same grids.
+    const now = await sql<{ beatId: number; code: string; current: boolean }>`
+      SELECT bg.beat_id, r.code, r.valid_to IS NULL AS current FROM beat_grid bg JOIN region r ON r.id = bg.grid_id`.execute(t.ctx.db);
+    expect(now.rows).toHaveLength(beatGrids.length);
+    expect(now.rows.every((r) => r.current)).toBe(true);
+    const codeOf = new Map(fc.features.map((f) => [f.properties.id, f.properties.code]));
+    expect(new Set(now.rows.map((r) => `${r.beatId}:${r.code}`))).toEqual(
+      new Set(beatGrids.map((b) => `${b.beatId}:${codeOf.get(b.gridId)}`)),
+    );
+  });
+});

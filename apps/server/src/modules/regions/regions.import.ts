@@ -509,8 +509,14 @@ async function checkGridCodes(ctx: Context, grids: Feature[], problems: ImportPr
   }
 }
 
-/** What a grid may spill over its parent or overlap another grid by before it counts (floating-point edges). */
-const GRID_SLACK_M2 = 1;
+/**
+ * What a grid may spill over its parent or overlap another grid by before it counts: a band
+ * GRID_EDGE_BAND_M wide along its boundary (at least 1 m²). Published boundaries, and our own
+ * GeoJSON export, round coordinates to 6 decimals (up to ~5 cm): a grid exported and imported
+ * back reaches a few m² over its community's edge, which is not a change of shape.
+ */
+const GRID_EDGE_BAND_M = 0.1;
+const GRID_MIN_SLACK_M2 = 1;
 
 /**
  * Writes the file's unit grids inside the import's transaction, after the divisions:
@@ -529,9 +535,11 @@ async function writeGrids(
     SELECT t.idx, t.code, t.name, p.id AS parent_id, p.level AS parent_level, p.name AS parent_name,
            p.district_id, CASE WHEN p.level = 'community' THEN p.street_id ELSE p.id END AS street_id,
            CASE WHEN p.level = 'community' THEN p.id END AS community_id, p.geom AS parent_geom,
-           ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(t.gj), 4326)), 3)) AS geom
+           g.geom, greatest(${GRID_MIN_SLACK_M2}::float8, ST_Perimeter(g.geom::geography) * ${GRID_EDGE_BAND_M}::float8) AS slack_m2
     FROM unnest(${sql.val(grids.map((g) => g.index))}::int[], ${sql.val(codes)}::text[],
                 ${sql.val(grids.map((g) => g.name ?? ''))}::text[], ${sql.val(grids.map((g) => g.geojson))}::text[]) AS t(idx, code, name, gj)
+    CROSS JOIN LATERAL (
+      SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(t.gj), 4326)), 3)) AS geom) g
     LEFT JOIN LATERAL (
       SELECT r.id, r.level, r.name, r.district_id, r.street_id, r.geom FROM region r
       WHERE r.valid_to IS NULL
@@ -539,20 +547,28 @@ async function writeGrids(
           OR (r.level = 'street' AND substr(t.code, 10, 3) = '000' AND r.code = left(t.code, 9)))
       ORDER BY r.level = 'community' DESC LIMIT 1) p ON true`.execute(db);
   // Grid ⊂ parent, and grid ∩ current grids outside the file (GiST on region.geom for the && probe).
-  const checked = await sql<{ idx: number; code: string; parentId: number | null; outsideM2: number | null; overlaps: string | null }>`
+  const checked = await sql<{
+    idx: number;
+    code: string;
+    parentId: number | null;
+    outsideM2: number | null;
+    slackM2: number;
+    overlaps: string | null;
+  }>`
     SELECT f.idx, f.code, f.parent_id,
            CASE WHEN f.parent_id IS NOT NULL
                 THEN ST_Area(ST_Difference(f.geom, f.parent_geom, ${PRECISION_DEG}::float8)::geography) END AS outside_m2,
+           f.slack_m2,
            (SELECT string_agg(o.code, ',' ORDER BY o.code) FROM region o
              WHERE o.level = 'grid' AND o.valid_to IS NULL AND o.geom && f.geom AND o.code <> ALL(${sql.val(codes)}::text[])
-               AND ST_Area(ST_Intersection(o.geom, f.geom, ${PRECISION_DEG}::float8)::geography) > ${GRID_SLACK_M2}) AS overlaps
+               AND ST_Area(ST_Intersection(o.geom, f.geom, ${PRECISION_DEG}::float8)::geography) > f.slack_m2) AS overlaps
     FROM region_import_grid f ORDER BY f.idx`.execute(db);
   // PGlite's PostGIS drops rows on a GEOS failure instead of raising: never let that pass.
   if (checked.rows.length !== grids.length) throw geometryFailure('grid check');
   const within = await sql<{ idx: number; code: string; other: string }>`
     SELECT a.idx, a.code, b.code AS other FROM region_import_grid a
     JOIN region_import_grid b ON a.idx < b.idx AND a.geom && b.geom
-    WHERE ST_Area(ST_Intersection(a.geom, b.geom, ${PRECISION_DEG}::float8)::geography) > ${GRID_SLACK_M2}
+    WHERE ST_Area(ST_Intersection(a.geom, b.geom, ${PRECISION_DEG}::float8)::geography) > least(a.slack_m2, b.slack_m2)
     ORDER BY a.idx, b.idx`.execute(db);
   const problems: ImportProblem[] = [];
   for (const r of checked.rows) {
@@ -565,7 +581,7 @@ async function writeGrids(
       });
       continue;
     }
-    if ((r.outsideM2 ?? 0) > GRID_SLACK_M2)
+    if ((r.outsideM2 ?? 0) > r.slackM2)
       problems.push({
         ...at,
         problem: 'grid_outside_parent',
