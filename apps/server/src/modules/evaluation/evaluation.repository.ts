@@ -1,3 +1,4 @@
+import { PHASES } from '@cityloop/shared';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../../db/schema.ts';
 import type { PositionRole } from './evaluation.config.ts';
@@ -161,6 +162,14 @@ const beatInspector = (grid: RawBuilder<unknown>) => sql`(SELECT b.inspector_id 
 const BEAT_OF_GRID = sql`SELECT DISTINCT ON (bg.grid_id) bg.grid_id, b.inspector_id FROM beat_grid bg JOIN beat b ON b.id = bg.beat_id
   WHERE b.inspector_id IS NOT NULL ORDER BY bg.grid_id, b.id`;
 
+/** The position fact kinds decided by a later log row, per role (evaluation_person_change). */
+const CHANGE_KINDS: Record<PositionRole, PositionFactKind[]> = {
+  inspector: ['reported'],
+  acceptor: [],
+  shiftlead: ['registerCancelled'],
+  dispatcher: ['misdispatched'],
+};
+
 export class EvaluationRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -168,11 +177,12 @@ export class EvaluationRepository {
    * The position fact rows of one role for a period (see POSITION_FACT_KINDS): kind, case,
    * event (null for a task still open), the person they count for, and the flag.
    */
-  private positionFacts(p: Period, role: PositionRole): RawBuilder<unknown> {
+  private positionFacts(p: Period, role: PositionRole, cases?: number[]): RawBuilder<unknown> {
+    const only = cases === undefined ? sql`` : sql` AND e.case_id = ANY(${cases.map(String)}::bigint[])`;
     const win =
       p.attribution === 'completed'
-        ? sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.hi}`
-        : sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.asOf}`;
+        ? sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.hi}${only}`
+        : sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.asOf}${only}`;
     const onTime = sql`e.on_time IS NOT FALSE`;
     const ev = (
       kind: PositionFactKind,
@@ -269,20 +279,58 @@ export class EvaluationRepository {
 
   /** Position fact counts per person of one role (facts with no person are left out). */
   async positionCounts(p: Period, role: PositionRole, personId?: number): Promise<FactCount<PositionFactKind>[]> {
-    if (p.asOf.getTime() === p.hi.getTime() && p.lo < p.asOf && (await this.fromRollup(p))) {
-      return this.positionCountsFromRollup(p, role, personId);
-    }
-    return this.positionCountsFromLog(p, role, personId);
+    if (!(p.lo < p.asOf && (await this.fromRollup(p)))) return this.positionCountsFromLog(p, role, personId);
+    if (p.asOf.getTime() === p.hi.getTime()) return this.positionCountsFromRollup(p, role, p.days.to, personId);
+    // asOf inside the period (now, in the current period): the changes logged before asOf's local
+    // midnight from the rollup, and those logged since, by the cases they changed: their facts
+    // as they stand at asOf less as they stood at midnight, from the log.
+    const m = await sql<{ day: string; start: Date }>`
+      SELECT (${p.asOf}::timestamptz AT TIME ZONE ${p.zone})::date::text AS day,
+        ((${p.asOf}::timestamptz AT TIME ZONE ${p.zone})::date::timestamp AT TIME ZONE ${p.zone}) AS start`.execute(this.db);
+    const { day, start } = m.rows[0] as { day: string; start: Date };
+    const counts = await this.positionCountsFromRollup(p, role, day, personId);
+    const kinds = CHANGE_KINDS[role];
+    if (kinds.length === 0 || start.getTime() === p.asOf.getTime()) return counts;
+    const changed = await sql<{ id: string }>`
+      SELECT DISTINCT e.case_id AS id FROM case_event e
+      WHERE e.phase IN (${sql.join(PHASES.map((x) => sql`${x}`))}) AND e.ended_at >= ${start} AND e.ended_at < ${p.asOf}
+        AND e.action IN ('register', 'auto_register', 'cancel', 'dispatch', 'auto_dispatch', 'return_approve')`.execute(this.db);
+    if (changed.rows.length === 0) return counts;
+    const cases = changed.rows.map((r) => Number(r.id));
+    const at = async (asOf: Date) => {
+      const only = personId === undefined ? sql`true` : sql`f.person_id = ${personId}`;
+      const r = await sql<FactCount<PositionFactKind>>`
+        SELECT f.person_id AS key, f.kind, count(*) FILTER (WHERE f.kind <> 'reported')::int AS n,
+          count(*) FILTER (WHERE f.kind = 'reported' AND f.flag)::int AS flagged
+        FROM (${this.positionFacts({ ...p, asOf }, role, cases)}) f
+        WHERE f.person_id IS NOT NULL AND f.kind IN (${sql.join(kinds.map((k) => sql`${k}`))}) AND ${only}
+        GROUP BY f.person_id, f.kind`.execute(this.db);
+      return r.rows;
+    };
+    const sum = new Map<string, FactCount<PositionFactKind>>();
+    const add = (xs: FactCount<PositionFactKind>[], sign: number) => {
+      for (const x of xs) {
+        const k = `${Number(x.key)} ${x.kind}`;
+        const y = sum.get(k) ?? { key: Number(x.key), kind: x.kind, n: 0, flagged: 0 };
+        y.n += sign * x.n;
+        y.flagged += sign * x.flagged;
+        sum.set(k, y);
+      }
+    };
+    add(counts, 1);
+    add(await at(p.asOf), 1);
+    add(await at(start), -1);
+    return [...sum.values()];
   }
 
   /**
    * positionCounts from the daily rollup (migration 20261130T1100_…): the period's days of
-   * evaluation_person_day; the changes (validity of a report, 作废, 错误派遣) logged before asOf
-   * from evaluation_person_change, which is why asOf must be a local midnight (the period's
-   * end); the beat's 立案 from evaluation_beat_day under the current beats; the overdue tasks at
-   * asOf by index probes.
+   * evaluation_person_day; the changes (validity of a report, 作废, 错误派遣) logged before the
+   * local day `before` from evaluation_person_change (the period's end, or asOf's day); the
+   * beat's 立案 from evaluation_beat_day under the current beats; the overdue tasks at asOf by
+   * index probes.
    */
-  async positionCountsFromRollup(p: Period, role: PositionRole, personId?: number): Promise<FactCount<PositionFactKind>[]> {
+  async positionCountsFromRollup(p: Period, role: PositionRole, before: string, personId?: number): Promise<FactCount<PositionFactKind>[]> {
     const days = (alias: string) =>
       sql`${sql.ref(`${alias}.day`)} >= ${p.days.from}::date AND ${sql.ref(`${alias}.day`)} < ${p.days.to}::date`;
     const list = (xs: string[]) => sql.join(xs.map((x) => sql`${x}`));
@@ -292,17 +340,12 @@ export class EvaluationRepository {
       shiftlead: ['registeredBy', 'closedBy'],
       dispatcher: ['dispatched'],
     };
-    const changeKinds: Record<PositionRole, string[]> = {
-      inspector: ['reported'],
-      acceptor: [],
-      shiftlead: ['registerCancelled'],
-      dispatcher: ['misdispatched'],
-    };
+    const changeKinds = CHANGE_KINDS;
     const changes = changeKinds[role].length
       ? sql`UNION ALL
         SELECT c.person_id, c.kind, CASE WHEN c.kind = 'reported' THEN 0 ELSE c.delta END, CASE WHEN c.kind = 'reported' THEN c.delta ELSE 0 END
         FROM evaluation_person_change c
-        WHERE ${days('c')} AND c.change_day < ${p.days.to}::date AND c.kind IN (${list(changeKinds[role])})`
+        WHERE ${days('c')} AND c.change_day < ${before}::date AND c.kind IN (${list(changeKinds[role])})`
       : sql``;
     const win = sql`e.ended_at >= ${p.lo} AND e.ended_at < ${p.hi}`;
     // Late 核实/核查 tasks waiting at asOf: done later (asOf inside the span indexed by
