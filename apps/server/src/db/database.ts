@@ -97,7 +97,8 @@ function prepareMarkedQueries(client: pg.PoolClient) {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const names = new Map<string, string>();
   (client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
-    if (typeof text === 'string' && text.startsWith(PREPARED_MARK) && Array.isArray(rest[0])) {
+    // The mark may follow the template's leading newline and indentation.
+    if (typeof text === 'string' && text.trimStart().startsWith(PREPARED_MARK) && Array.isArray(rest[0])) {
       let name = names.get(text);
       if (!name) {
         name = `cl_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
