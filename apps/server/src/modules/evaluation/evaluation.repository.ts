@@ -540,7 +540,11 @@ export class EvaluationRepository {
     const only = departmentId === undefined ? sql`true` : sql`l.department_id = ${departmentId}`;
     const r = await sql<{ departmentId: number; all: number; kept: number | null }>`
       SELECT l.department_id AS "departmentId", sum(l.multiple) AS all,
-        sum(l.multiple) FILTER (WHERE NOT (l.department_id::text || ':' || l.case_id::text = ANY(${excluded}::text[]))) AS kept
+        ${
+          excluded.length === 0
+            ? sql`sum(l.multiple)`
+            : sql`sum(l.multiple) FILTER (WHERE NOT (l.department_id::text || ':' || l.case_id::text = ANY(${excluded}::text[])))`
+        } AS kept
       FROM evaluation_late_disposal l
       WHERE l.day >= ${p.days.from}::date AND l.day < ${p.days.to}::date AND ${only}
       GROUP BY l.department_id`.execute(this.db);
