@@ -15,7 +15,6 @@ import type { Context } from '../../context.ts';
 import { csvRow } from '../../db/database.ts';
 import type { DB } from '../../db/schema.ts';
 import { badRequest, conflict } from '../../errors.ts';
-import { GridLocator, type GridShape } from '../regions/regions.locator.ts';
 import { LOCATE_TOLERANCE_M } from '../regions/regions.service.ts';
 import { GeoJsonSyntaxError, streamFeatures } from './components.geojson.ts';
 import { checkGeometry, isProblem, kindMismatch, parseWkt, toEwkt } from './components.geometry.ts';
@@ -186,7 +185,7 @@ export async function importComponentsStream(ctx: Context, input: NodeJS.Readabl
   let staged = 0;
   let total = 0;
 
-  const locator = new GridLocator(await currentGrids(ctx.db));
+  const { locator } = await ctx.services.regions.currentGrids();
   const rows = format === 'csv' ? readCsv(input) : readGeoJson(input);
   try {
     for await (const raw of rows) {
@@ -401,13 +400,6 @@ export async function importComponentsStream(ctx: Context, input: NodeJS.Readabl
   // Fresh statistics keep the map and list plans right after a large load.
   if (result.inserted + result.updated > 10_000) await sql`ANALYZE component`.execute(ctx.db);
   return finish();
-}
-
-/** The city's current unit grids, for the in-memory locator. */
-async function currentGrids(db: Kysely<DB>): Promise<GridShape[]> {
-  const res = await sql<{ id: number; geometry: string }>`
-    SELECT id, ST_AsGeoJSON(geom) AS geometry FROM region WHERE valid_to IS NULL AND level = 'grid'`.execute(db);
-  return res.rows.map((r) => ({ id: r.id, geometry: JSON.parse(r.geometry) }));
 }
 
 /** The representative point of a staged row: the point itself, or pt (ST_PointOnSurface) for lines and polygons. */

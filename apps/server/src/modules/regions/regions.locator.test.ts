@@ -66,7 +66,7 @@ describe('GridLocator against PostGIS on the demo city', () => {
   beforeAll(async () => {
     ({ ctx, close } = await createTestContext());
     const { grids } = await ctx.services.regions.repo.currentGridsWithAncestors();
-    locator = new GridLocator(grids.map((g) => ({ id: g.gridId, geometry: JSON.parse(g.geometry) })));
+    ({ locator } = await ctx.services.regions.currentGrids());
     const b = (
       await sql<{ x0: number; y0: number; x1: number; y1: number }>`
         SELECT ST_XMin(e) AS x0, ST_YMin(e) AS y0, ST_XMax(e) AS x1, ST_YMax(e) AS y1

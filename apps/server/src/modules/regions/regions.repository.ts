@@ -48,6 +48,16 @@ export interface GridWithAncestors {
   districtName: string | null;
 }
 
+/** The columns of GridWithAncestors, over `region g` joined as GRID_ANCESTOR_JOINS does. */
+const GRID_WITH_ANCESTORS = sql.raw(`SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
+  c.id AS community_id, c.code AS community_code, c.name AS community_name,
+  s.id AS street_id, s.code AS street_code, s.name AS street_name,
+  d.id AS district_id, d.code AS district_code, d.name AS district_name`);
+const GRID_ANCESTOR_JOINS = sql.raw(`FROM region g
+  LEFT JOIN region c ON c.id = g.community_id
+  LEFT JOIN region s ON s.id = g.street_id
+  LEFT JOIN region d ON d.id = g.district_id`);
+
 export class RegionsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -172,15 +182,8 @@ export class RegionsRepository {
    */
   async currentGridsWithAncestors(): Promise<{ revision: string; grids: Array<GridWithAncestors & { geometry: string }> }> {
     const res = await sql<GridWithAncestors & { geometry: string; revision: string }>`
-      SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
-             c.id AS community_id, c.code AS community_code, c.name AS community_name,
-             s.id AS street_id, s.code AS street_code, s.name AS street_name,
-             d.id AS district_id, d.code AS district_code, d.name AS district_name,
-             ST_AsGeoJSON(g.geom) AS geometry, (SELECT n::text FROM region_revision) AS revision
-      FROM region g
-      LEFT JOIN region c ON c.id = g.community_id
-      LEFT JOIN region s ON s.id = g.street_id
-      LEFT JOIN region d ON d.id = g.district_id
+      ${GRID_WITH_ANCESTORS}, ST_AsGeoJSON(g.geom) AS geometry, (SELECT n::text FROM region_revision) AS revision
+      ${GRID_ANCESTOR_JOINS}
       WHERE g.valid_to IS NULL AND g.level = 'grid'
       ORDER BY g.id`.execute(this.db);
     const revision = res.rows[0]?.revision ?? (await this.revision());
@@ -190,14 +193,8 @@ export class RegionsRepository {
   /** A grid with its community, street and district in one row: by id, or the grid containing a point. */
   async gridWithAncestors(target: number | { lng: number; lat: number }): Promise<GridWithAncestors | null> {
     const res = await sql<GridWithAncestors>`
-      ${PREPARED} SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
-             c.id AS community_id, c.code AS community_code, c.name AS community_name,
-             s.id AS street_id, s.code AS street_code, s.name AS street_name,
-             d.id AS district_id, d.code AS district_code, d.name AS district_name
-      FROM region g
-      LEFT JOIN region c ON c.id = g.community_id
-      LEFT JOIN region s ON s.id = g.street_id
-      LEFT JOIN region d ON d.id = g.district_id
+      ${PREPARED} ${GRID_WITH_ANCESTORS}
+      ${GRID_ANCESTOR_JOINS}
       WHERE ${
         typeof target === 'number'
           ? sql`g.id = ${target}`

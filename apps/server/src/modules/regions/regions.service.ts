@@ -24,7 +24,7 @@ export interface Located {
 }
 
 /** The current unit grids in memory, as read at one region revision. */
-interface InMemoryGrids {
+export interface InMemoryGrids {
   revision: bigint;
   locator: GridLocator;
   byId: Map<number, GridWithAncestors>;
@@ -93,7 +93,7 @@ export class RegionsService {
    */
   async tryLocate(lng: number, lat: number, coordSys: CoordSys = 'wgs84'): Promise<Located | null> {
     const [x, y] = toWgs84(lng, lat, coordSys);
-    const grids = await this.#currentGrids();
+    const grids = await this.currentGrids();
     const placed = grids.locator.place(x, y);
     let g: GridWithAncestors | null | undefined =
       typeof placed === 'number'
@@ -127,7 +127,7 @@ export class RegionsService {
   #revisionNext: Promise<bigint> | null = null;
 
   /** The in-memory grids at the database's current region revision (reloaded when it moved). */
-  async #currentGrids(): Promise<InMemoryGrids> {
+  async currentGrids(): Promise<InMemoryGrids> {
     const revision = await this.#freshRevision();
     while (!this.#grids || this.#grids.revision < revision) {
       this.#loading ??= this.repo
