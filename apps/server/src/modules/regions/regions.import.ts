@@ -34,6 +34,17 @@ import { geometryFailure, metresPerDegree, oneRow, PRECISION_DEG } from './regio
  * and rolls the transaction back, so its summary is exactly what the import would do.
  */
 
+/** The problem of a feature whose code an earlier feature (1-based `other`) already has. */
+function duplicateFeature(f: { index: number; code: string }, other: number): ImportProblem {
+  return {
+    source: 'geojson',
+    feature: f.index,
+    code: f.code,
+    problem: 'duplicate_feature',
+    message: `编码 ${f.code} 重复（另见第 ${other} 个要素）/ Code ${f.code} appears twice (also feature ${other})`,
+  };
+}
+
 export type DivisionLevel = 'district' | 'street' | 'community';
 
 export interface ImportProblem {
@@ -199,13 +210,7 @@ export async function importRegionsData(
   for (const f of features) {
     const dup = featureByCode.get(f.code);
     if (dup) {
-      problems.push({
-        source: 'geojson',
-        feature: f.index,
-        code: f.code,
-        problem: 'duplicate_feature',
-        message: `编码 ${f.code} 重复（另见第 ${dup.index} 个要素）/ Code ${f.code} appears twice (also feature ${dup.index})`,
-      });
+      problems.push(duplicateFeature(f, dup.index));
       continue;
     }
     featureByCode.set(f.code, f);
@@ -496,13 +501,7 @@ async function checkGridCodes(ctx: Context, grids: Feature[], problems: ImportPr
     }
     const dup = seen.get(f.code);
     if (dup) {
-      problems.push({
-        source: 'geojson',
-        feature: f.index,
-        code: f.code,
-        problem: 'duplicate_feature',
-        message: `编码 ${f.code} 重复（另见第 ${dup} 个要素）/ Code ${f.code} appears twice (also feature ${dup})`,
-      });
+      problems.push(duplicateFeature(f, dup));
       continue;
     }
     seen.set(f.code, f.index);
