@@ -520,7 +520,13 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     ).find((b) => b.code === 'E2E-BEAT');
     expect(created?.inspectorName).toBeTruthy();
 
-    // A grid of the map's centre joins it.
+    // A grid of the map's centre joins it. The dialog's closing mask covers the map until it is gone, and a
+    // raw mouse click is not held back by it: wait for the dialog to leave and the map to be idle first.
+    await page.getByTestId('beat-create').waitFor({ state: 'detached' });
+    await page.waitForFunction(() => {
+      const map = (globalThis as unknown as { __cityloopMap?: { loaded(): boolean } }).__cityloopMap;
+      return !!map?.loaded();
+    });
     const box = await page.getByTestId('beat-map').boundingBox();
     if (!box) throw new Error('no map');
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
