@@ -133,7 +133,9 @@ export interface FactRow<K extends string = FactKind> {
  * Open at `asOf` with the disposal deadline passed (the deadline as the case holds it now: 挂账
  * pauses added back, 延期 included); a case suspended now is paused, so never overdue. That is
  * deadline < asOf ≤ closed_at (or not closed): `asOf` within the span indexed by
- * case_file_overdue_span, whose predicate is repeated so the planner can use it.
+ * case_file_overdue_span, whose predicate is repeated so the planner can use it. The index
+ * carries every column the overdue counts read (migration 20261130T1500), so they are an
+ * index-only scan: keep it so when a count reads another column of the case.
  */
 function overdueAt(asOf: Date, alias = 'c0'): RawBuilder<unknown> {
   const c = (col: string) => sql.ref(`${alias}.${col}`);
@@ -144,10 +146,11 @@ function overdueAt(asOf: Date, alias = 'c0'): RawBuilder<unknown> {
 
 /**
  * No feedback since the case's disposal clock started. A scalar subquery with LIMIT stays a
- * per-case index probe (UNIQUE (case_id, seq)); as NOT EXISTS the planner may turn it into an
- * anti-join hashing every feedback ever logged. The lower bound is written as a difference so
- * that it cannot be an index bound: as `ended_at >= disposal_started_at` the planner ANDed a
- * bitmap of case_event_phase over every disposal since then into each probe (15 ms a case).
+ * per-case probe of the partial index case_event_feedback_case (case_id, ended_at), one index
+ * page when there is none; as NOT EXISTS the planner may turn it into an anti-join hashing every
+ * feedback ever logged. The lower bound is written as a difference so that it cannot be an index
+ * bound: as `ended_at >= disposal_started_at` the planner once ANDed a bitmap of
+ * case_event_phase over every disposal since then into each probe (15 ms a case).
  */
 function undisposedAt(asOf: Date): RawBuilder<unknown> {
   return sql`(SELECT 1 FROM case_event fb WHERE fb.case_id = c0.id AND fb.phase = 'dispose' AND fb.action = 'feedback'
@@ -530,21 +533,24 @@ export class EvaluationRepository {
 
   /**
    * Σ multiple per department over the period's late disposals: all of them, and those of the
-   * cases not in `excluded` ("department:case").
+   * cases not in `excluded` ("department:case"); `stale` counts those not measured on the
+   * calendar `key` (their sums are not to be used until they are measured).
    */
   async multipleSums(
     p: Period,
     departmentId: number | undefined,
     excluded: string[],
-  ): Promise<Array<{ departmentId: number; all: number; kept: number | null }>> {
+    key: string,
+  ): Promise<Array<{ departmentId: number; all: number; kept: number | null; stale: number }>> {
     const only = departmentId === undefined ? sql`true` : sql`l.department_id = ${departmentId}`;
-    const r = await sql<{ departmentId: number; all: number; kept: number | null }>`
+    const r = await sql<{ departmentId: number; all: number; kept: number | null; stale: number }>`
       SELECT l.department_id AS "departmentId", sum(l.multiple) AS all,
         ${
           excluded.length === 0
             ? sql`sum(l.multiple)`
             : sql`sum(l.multiple) FILTER (WHERE NOT (l.department_id::text || ':' || l.case_id::text = ANY(${excluded}::text[])))`
-        } AS kept
+        } AS kept,
+        (count(*) FILTER (WHERE l.calendar_key IS DISTINCT FROM ${key}))::int AS stale
       FROM evaluation_late_disposal l
       WHERE l.day >= ${p.days.from}::date AND l.day < ${p.days.to}::date AND ${only}
       GROUP BY l.department_id`.execute(this.db);
@@ -552,6 +558,7 @@ export class EvaluationRepository {
       departmentId: Number(x.departmentId),
       all: Number(x.all),
       kept: x.kept === null ? null : Number(x.kept),
+      stale: Number(x.stale),
     }));
   }
 
@@ -648,21 +655,22 @@ export class EvaluationRepository {
   async departmentCounts(p: Period, departmentId?: number): Promise<FactCount[]> {
     if (await this.fromRollup(p)) {
       const only = (col: string) => (departmentId === undefined ? sql`true` : sql`${sql.ref(col)} = ${departmentId}`);
-      // The period's days from the rollup; the overdue facts at asOf from the open cases (a
-      // probe of case_file_overdue_span each).
+      // The period's days from the rollup; the overdue facts at asOf from the cases overdue
+      // then, read once (one index-only scan of case_file_overdue_span) for both kinds.
       const r = await sql<FactCount>`
+        WITH overdue AS MATERIALIZED (
+          SELECT c0.department_id, count(*)::int AS open, (count(*) FILTER (WHERE ${undisposedAt(p.asOf)}))::int AS undisposed
+          FROM case_file c0
+          WHERE ${overdueAt(p.asOf)} AND c0.department_id IS NOT NULL AND ${only('c0.department_id')}
+          GROUP BY c0.department_id)
         SELECT d.department_id AS key, d.kind, sum(d.n)::int AS n, sum(d.flagged)::int AS flagged
         FROM evaluation_department_day d
         WHERE d.day >= ${p.days.from}::date AND d.day < ${p.days.to}::date AND ${only('d.department_id')}
         GROUP BY d.department_id, d.kind
         UNION ALL
-        SELECT c0.department_id, 'overdueOpen', count(*)::int, 0 FROM case_file c0
-        WHERE ${overdueAt(p.asOf)} AND c0.department_id IS NOT NULL AND ${only('c0.department_id')}
-        GROUP BY c0.department_id
+        SELECT o.department_id, 'overdueOpen', o.open, 0 FROM overdue o
         UNION ALL
-        SELECT c0.department_id, 'overdueUndisposed', count(*)::int, 0 FROM case_file c0
-        WHERE ${overdueAt(p.asOf)} AND c0.department_id IS NOT NULL AND ${only('c0.department_id')} AND ${undisposedAt(p.asOf)}
-        GROUP BY c0.department_id`.execute(this.db);
+        SELECT o.department_id, 'overdueUndisposed', o.undisposed, 0 FROM overdue o WHERE o.undisposed > 0`.execute(this.db);
       return r.rows;
     }
     return this.departmentCountsFromLog(p, departmentId);

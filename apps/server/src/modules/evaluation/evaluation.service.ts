@@ -355,18 +355,22 @@ export class EvaluationService {
     const all = new Map<number, number>();
     const kept = new Map<number, number>();
     if (await this.repo.lateDisposalRollup(period)) {
-      // Each late disposal is measured once per calendar (evaluation_late_disposal), then summed in SQL.
+      // Each late disposal is measured once per calendar (evaluation_late_disposal), then summed
+      // in SQL. The sums say whether any is not measured on this calendar yet: only then are
+      // those read with their clocks, measured, stored and summed again.
       const key = await this.repo.calendarKey(period.zone);
-      const todo = await this.repo.lateDisposalsToMeasure(period, key, departmentId);
-      if (todo.length > 0) {
+      let sums = await this.repo.multipleSums(period, departmentId, [...excluded], key);
+      if (sums.some((s) => s.stale > 0)) {
+        const todo = await this.repo.lateDisposalsToMeasure(period, key, departmentId);
         const cal = await this.ctx.services.calendar.load();
         await this.repo.storeMultiples(
           key,
           todo.map((r) => r.eventId),
           todo.map((r) => lateMultiple(r, cal)),
         );
+        sums = await this.repo.multipleSums(period, departmentId, [...excluded], key);
       }
-      for (const s of await this.repo.multipleSums(period, departmentId, [...excluded])) {
+      for (const s of sums) {
         all.set(s.departmentId, s.all);
         if (s.kept !== null) kept.set(s.departmentId, s.kept);
       }
