@@ -472,6 +472,40 @@ describe('evaluation: invariants over a generated log', () => {
     expect(kept.filter((r) => r.startsWith('c ')).length).toBeGreaterThan(0);
     await sql`SELECT evaluation_day_rebuild()`.execute(t.ctx.db);
     expect(await rows()).toEqual(kept);
+
+    // A calendar edit (two workdays of the log made holidays) changes the calendar's key: the
+    // late disposals are measured again on the next request, and still equal the log's.
+    const total = async () => {
+      let sum = 0;
+      for (const [from, to] of PERIODS) {
+        const p = await ev.period({ from, to });
+        const [rolled, logged] = [await ev.overdueMultiples(p), await ev.overdueMultiples({ ...p, zone: 'UTC+00:00' })];
+        for (const [k, v] of logged.all) expect(rolled.all.get(k), `${from}..${to} ${k} after a calendar edit`).toBeCloseTo(v, 9);
+        for (const v of rolled.all.values()) sum += v;
+      }
+      return sum;
+    };
+    const edited = ['2026-03-31', '2026-04-01'];
+    const savedDays = (
+      await sql<{ day: string; kind: string; name: string | null; source: string }>`
+        SELECT day::text, kind, name, source FROM calendar_day WHERE day = ANY(${edited}::date[])`.execute(t.ctx.db)
+    ).rows;
+    const beforeEdit = await total();
+    try {
+      await sql`INSERT INTO calendar_day (day, kind, name) SELECT d, 'holiday', '测试' FROM unnest(${edited}::date[]) d
+        ON CONFLICT (day) DO UPDATE SET kind = 'holiday'`.execute(t.ctx.db);
+      t.ctx.services.calendar.invalidate();
+      expect(await total()).not.toBeCloseTo(beforeEdit, 6);
+    } finally {
+      await sql`DELETE FROM calendar_day WHERE day = ANY(${edited}::date[])`.execute(t.ctx.db);
+      for (const r of savedDays) {
+        await sql`INSERT INTO calendar_day (day, kind, name, source) VALUES (${r.day}::date, ${r.kind}, ${r.name}, ${r.source})`.execute(
+          t.ctx.db,
+        );
+      }
+      t.ctx.services.calendar.invalidate();
+    }
+    expect(await total()).toBeCloseTo(beforeEdit, 9);
   });
 
   it('completed-attribution event counts add up over adjacent periods', async () => {
