@@ -1,11 +1,16 @@
 import { Alert, App, Button, Card, Descriptions, Empty, Image, Popconfirm, Space, Spin, Tag, Timeline, Typography } from 'antd';
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api.ts';
 import type { CaseDetail, CaseItem, DispatchSuggestion, TimelineRow } from '../../types.ts';
-import CaseMap from '../workbench/CaseMap.tsx';
 import ActionForm, { useActionErrorText } from './ActionForm.tsx';
-import { caseLight, className, fmtSpan, fmtTime, LIGHT_COLORS, useClasses, useDepartments, useNow } from './caseUtil.ts';
+import { caseLight, className, fmtSpan, fmtTime, useClasses, useDepartments } from './caseUtil.ts';
+import { LightTag } from './LightTag.tsx';
+
+export { LightTag };
+
+/** The map code (MapLibre) loads only where a case shows its place. */
+const CaseMap = lazy(() => import('../workbench/CaseMap.tsx'));
 
 interface Props {
   caseId: number;
@@ -14,21 +19,6 @@ interface Props {
   /** Bumped by the parent when a live event names this case. */
   refreshKey?: number;
   onChanged?: (c?: CaseItem) => void;
-}
-
-export function LightTag({ c }: { c: Pick<CaseItem, 'phaseStartedAt' | 'phaseDeadline'> }) {
-  const { t, i18n } = useTranslation();
-  const now = useNow();
-  const light = caseLight(c, now);
-  if (light === 'none' || !c.phaseDeadline) return <span className="cl-light cl-light-none">—</span>;
-  const left = Date.parse(c.phaseDeadline) - now;
-  const span = fmtSpan(left, i18n.language === 'en');
-  return (
-    <span className={`cl-light cl-light-${light}`} data-light={light} title={t(`lights.${light}`)}>
-      <span className="cl-light-dot" style={{ background: LIGHT_COLORS[light] }} />
-      {left < 0 ? t('workbench.overdueBy', { time: span }) : t('workbench.left', { time: span })}
-    </span>
-  );
 }
 
 /** Everything about one case: fields, photos, the phase log, duplicates, dispatch suggestion and the allowed actions. */
@@ -215,11 +205,13 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
 
       {showMap && detail.lng != null && detail.lat != null && (
         <div className="cl-case-minimap">
-          <CaseMap
-            points={[{ id: detail.id, lng: detail.lng, lat: detail.lat, light: caseLight(detail), urgent: detail.urgent }]}
-            selectedId={detail.id}
-            testId="case-minimap"
-          />
+          <Suspense fallback={null}>
+            <CaseMap
+              points={[{ id: detail.id, lng: detail.lng, lat: detail.lat, light: caseLight(detail), urgent: detail.urgent }]}
+              selectedId={detail.id}
+              testId="case-minimap"
+            />
+          </Suspense>
         </div>
       )}
 

@@ -2,13 +2,27 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import * as maplibregl from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
-import type { FeatureCollection, Light, RegionProperties } from '../../types.ts';
+import type { Light } from '../../types.ts';
 import { LIGHT_COLORS } from '../cases/caseUtil.ts';
-import { buildStyle, REGION_SOURCE } from '../map/mapStyle.ts';
+import { buildStyle, LAYER, REGION_SOURCE } from '../map/mapStyle.ts';
+import { bboxOfCollection, CASE_MAP_LEVELS, type RegionFC, regionOutlinesOf } from '../map/outlines.ts';
 
 maplibregl.setWorkerUrl(workerUrl);
+// The worker starts loading with this module, while the page still waits for its data.
+maplibregl.prewarm();
+
+/** Layers of the shared style this map never shows: hover fills (transparent here), grids, highlight, components. */
+const HIDDEN_LAYERS = new Set<string>([
+  LAYER.streetFill,
+  LAYER.communityFill,
+  LAYER.gridFill,
+  LAYER.gridLine,
+  LAYER.highlightFill,
+  LAYER.highlightLine,
+  LAYER.componentClusters,
+  LAYER.componentPoints,
+]);
 
 type GeoJSONData = Parameters<maplibregl.GeoJSONSource['setData']>[0];
 
@@ -27,36 +41,28 @@ interface Props {
   /** A single pin (the hotline form's location); clicking the map moves it when onPick is given. */
   pin?: [number, number] | null;
   onPick?: (lngLat: [number, number]) => void;
+  /**
+   * The points are still being read: the map waits for them (and for the outlines) and is built
+   * once with everything, rather than drawn again as each part arrives (each frame costs on a
+   * machine without a GPU).
+   */
+  pending?: boolean;
   testId?: string;
 }
 
 const CASES = 'cases';
 const PIN = 'pin';
 
-/** The bounding box of a feature collection's coordinates. */
-function bboxOf(fc: FeatureCollection): [[number, number], [number, number]] | null {
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  const walk = (c: unknown): void => {
-    if (!Array.isArray(c)) return;
-    if (typeof c[0] === 'number' && typeof c[1] === 'number') {
-      w = Math.min(w, c[0]);
-      e = Math.max(e, c[0]);
-      s = Math.min(s, c[1]);
-      n = Math.max(n, c[1]);
-      return;
-    }
-    for (const x of c) walk(x);
-  };
-  for (const f of fc.features) walk((f.geometry as { coordinates?: unknown }).coordinates);
-  return Number.isFinite(w)
-    ? [
-        [w, s],
-        [e, n],
-      ]
-    : null;
+function pinFc(pin: [number, number] | null | undefined): GeoJSONData {
+  return (
+    pin
+      ? { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: pin }, properties: {} }] }
+      : { type: 'FeatureCollection', features: [] }
+  ) as GeoJSONData;
+}
+
+function pointsKey(points: CasePoint[], selectedId: number | null | undefined): string {
+  return `${selectedId ?? ''}/${points.map((p) => `${p.id},${p.lng},${p.lat},${p.light},${p.urgent ? 1 : 0}`).join(';')}`;
 }
 
 function pointsFc(points: CasePoint[], selectedId: number | null | undefined) {
@@ -72,23 +78,57 @@ function pointsFc(points: CasePoint[], selectedId: number | null | undefined) {
 }
 
 /** The workbench map: district/street outlines and the listed cases as points coloured by their light. */
-export default function CaseMap({ points, selectedId, onSelect, pin, onPick, testId = 'case-map' }: Props) {
+export default function CaseMap({ points, selectedId, onSelect, pin, onPick, pending = false, testId = 'case-map' }: Props) {
   const { settings, settingsLoaded } = useSession();
   const ref = useRef<HTMLDivElement>(null);
   const [map, setMap] = useState<maplibregl.Map | null>(null);
   const handlers = useRef({ onSelect, onPick });
-  /** Set once the view moved to a case or pin, so the city outline no longer refits. */
-  const fitted = useRef(false);
   handlers.current = { onSelect, onPick };
+  const [outlines, setOutlines] = useState<Partial<Record<(typeof CASE_MAP_LEVELS)[number], RegionFC>> | null>(null);
+  /** Latched once everything the first drawing needs is here: the map is built once. */
+  const [ready, setReady] = useState(false);
+  /** What the cases source holds: the same points (a list read again, a clock tick) are not sent to the map again. */
+  const shown = useRef<string | null>(null);
+  /** The pin the map holds: the one it was built with is drawn already; a later one is set and eased to. */
+  const pinShown = useRef<[number, number] | null | undefined>(undefined);
+  /** The case the view went to last (so a refreshed list does not fly there again). */
+  const flownTo = useRef<number | null>(null);
+  const latest = useRef({ points, selectedId });
+  latest.current = { points, selectedId };
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once the settings are known
+  useEffect(() => {
+    let alive = true;
+    void regionOutlinesOf(CASE_MAP_LEVELS).then((o) => {
+      if (alive) setOutlines(o);
+    });
+    return () => {
+      alive = false;
+    };
+  }, []);
+  useEffect(() => {
+    if (settingsLoaded && outlines && !pending) setReady(true);
+  }, [settingsLoaded, outlines, pending]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once its settings, outlines and first points are known
   useEffect(() => {
     const container = ref.current;
-    if (!settingsLoaded || !container) return;
+    if (!ready || !outlines || !container) return;
     const ac = new AbortController();
     const style = buildStyle(settings.basemapUrl);
-    style.sources[CASES] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-    style.sources[PIN] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+    style.layers = style.layers.filter((l) => !HIDDEN_LAYERS.has(l.id));
+    for (const level of CASE_MAP_LEVELS) {
+      const fc = outlines[level];
+      const source = style.sources[REGION_SOURCE[level]];
+      if (fc && source?.type === 'geojson') source.data = fc as unknown as GeoJSONData;
+    }
+    const first = latest.current;
+    shown.current = pointsKey(first.points, first.selectedId);
+    style.sources[CASES] = { type: 'geojson', data: pointsFc(first.points, first.selectedId) };
+    // A selected case is where the map starts (rather than flying there from the city).
+    const at = first.selectedId != null ? first.points.find((p) => p.id === first.selectedId) : undefined;
+    if (at) flownTo.current = at.id;
+    style.sources[PIN] = { type: 'geojson', data: pinFc(pin) };
+    pinShown.current = pin;
     const lightColor = [
       'match',
       ['get', 'light'],
@@ -132,11 +172,15 @@ export default function CaseMap({ points, selectedId, onSelect, pin, onPick, tes
         paint: { 'circle-radius': 9, 'circle-color': '#1456c8', 'circle-stroke-color': '#fff', 'circle-stroke-width': 3 },
       },
     );
+    // Start on the selected case, or the pin, or else the whole city.
+    const focus: [number, number] | null = at ? [at.lng, at.lat] : (pin ?? null);
+    const bounds = focus ? null : bboxOfCollection(outlines.district);
     const m = new maplibregl.Map({
       container,
       style,
-      center: settings.mapCenter,
-      zoom: Math.min(settings.mapZoom, 13),
+      ...(bounds
+        ? { bounds, fitBoundsOptions: { padding: 40 } }
+        : { center: focus ?? settings.mapCenter, zoom: focus ? 15 : Math.min(settings.mapZoom, 13) }),
       maxZoom: 19,
       dragRotate: false,
       pitchWithRotate: false,
@@ -146,24 +190,14 @@ export default function CaseMap({ points, selectedId, onSelect, pin, onPick, tes
     m.touchZoomRotate.disableRotation();
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
     window.__cityloopMap = m;
-    const loaded = new Promise<void>((resolve) => m.once('load', () => resolve()));
-    for (const level of ['district', 'street', 'community'] as const) {
-      api
-        .get<FeatureCollection<RegionProperties>>('/api/regions/geojson', { level }, ac.signal)
-        .then(async (fc) => {
-          await loaded;
-          if (ac.signal.aborted) return;
-          m.getSource<maplibregl.GeoJSONSource>(REGION_SOURCE[level])?.setData(fc as unknown as GeoJSONData);
-          // Start on the whole city unless a case or a pin already drew the eye.
-          if (level === 'district' && !fitted.current) {
-            const b = bboxOf(fc);
-            if (b) m.fitBounds(b, { padding: 40, duration: 0 });
-          }
-        })
-        .catch(() => {
-          // outlines are context only
-        });
-    }
+    // With its data in the style the map may be idle in the frame it loads: both are listened for at once.
+    m.once('load', () => {
+      if (ac.signal.aborted) return;
+      m.once('idle', () => {
+        if (!ac.signal.aborted) container.dataset.ready = '1';
+      });
+      setMap(m);
+    });
     m.on('click', (e) => {
       const hit = m.queryRenderedFeatures(e.point, { layers: ['cases-points'] })[0];
       if (hit && handlers.current.onSelect) {
@@ -176,14 +210,6 @@ export default function CaseMap({ points, selectedId, onSelect, pin, onPick, tes
       const hit = m.queryRenderedFeatures(e.point, { layers: ['cases-points'] })[0];
       m.getCanvas().style.cursor = hit ? 'pointer' : handlers.current.onPick ? 'crosshair' : '';
     });
-    void loaded.then(() => {
-      if (!ac.signal.aborted) {
-        setMap(m);
-        m.once('idle', () => {
-          if (!ac.signal.aborted) container.dataset.ready = '1';
-        });
-      }
-    });
     return () => {
       ac.abort();
       m.remove();
@@ -191,30 +217,29 @@ export default function CaseMap({ points, selectedId, onSelect, pin, onPick, tes
       delete container.dataset.ready;
       setMap(null);
     };
-  }, [settingsLoaded, settings.basemapUrl]);
+  }, [ready, settings.basemapUrl]);
 
   useEffect(() => {
-    map?.getSource<maplibregl.GeoJSONSource>(CASES)?.setData(pointsFc(points, selectedId));
+    if (!map) return;
+    const key = pointsKey(points, selectedId);
+    if (shown.current === key) return;
+    shown.current = key;
+    map.getSource<maplibregl.GeoJSONSource>(CASES)?.setData(pointsFc(points, selectedId));
   }, [map, points, selectedId]);
 
   // Fly to a newly selected case (not again when the list refreshes).
-  const flownTo = useRef<number | null>(null);
   useEffect(() => {
     if (!map || selectedId == null || flownTo.current === selectedId) return;
     const p = points.find((x) => x.id === selectedId);
     if (!p) return;
     flownTo.current = selectedId;
-    fitted.current = true;
     map.flyTo({ center: [p.lng, p.lat], zoom: Math.max(map.getZoom(), 15), duration: 800 });
   }, [map, selectedId, points]);
 
   useEffect(() => {
-    if (!map) return;
-    const fc = pin
-      ? { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: pin }, properties: {} }] }
-      : { type: 'FeatureCollection', features: [] };
-    map.getSource<maplibregl.GeoJSONSource>(PIN)?.setData(fc as unknown as GeoJSONData);
-    if (pin) fitted.current = true;
+    if (!map || pinShown.current === pin) return;
+    pinShown.current = pin;
+    map.getSource<maplibregl.GeoJSONSource>(PIN)?.setData(pinFc(pin));
     if (pin) map.easeTo({ center: pin, zoom: Math.max(map.getZoom(), 15), duration: 600 });
   }, [map, pin]);
 

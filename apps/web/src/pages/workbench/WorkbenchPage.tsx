@@ -1,17 +1,23 @@
 import { ExportOutlined, PhoneOutlined, ReloadOutlined } from '@ant-design/icons';
 import { CASE_SOURCES, CASE_STATES } from '@cityloop/shared';
 import { Badge, Button, Drawer, Input, Segmented, Select, Switch, Table, type TableColumnsType, Tabs, Tag, TreeSelect } from 'antd';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
 import type { CaseCounts, CaseItem, CaseList, ClassNode } from '../../types.ts';
-import CaseDetailView, { LightTag } from '../cases/CaseDetailView.tsx';
 import { caseLight, className, fmtTime, ROLE_STATES, useClasses, useNow, WORKBENCH_ROLES } from '../cases/caseUtil.ts';
+import { LightTag } from '../cases/LightTag.tsx';
 import ExportButton from '../exchange/ExportButton.tsx';
-import CaseMap, { type CasePoint } from './CaseMap.tsx';
+import { CASE_MAP_LEVELS, regionOutlinesOf } from '../map/outlines.ts';
+import type { CasePoint } from './CaseMap.tsx';
 import { useCaseEvents } from './useCaseEvents.ts';
+
+// The queue shows first; the map (MapLibre) and the case detail load beside it. The map's
+// outlines are asked for as the page opens, while its code still loads.
+const CaseMap = lazy(() => import('./CaseMap.tsx'));
+const CaseDetailView = lazy(() => import('../cases/CaseDetailView.tsx'));
 
 type Queue = 'todo' | 'done';
 
@@ -80,6 +86,8 @@ export default function WorkbenchPage() {
   const [list, setList] = useState<CaseList>({ items: [], total: 0 });
   const [counts, setCounts] = useState<CaseCounts | null>(null);
   const [loading, setLoading] = useState(false);
+  /** The first list has been read (or failed): the map waits for it to draw once with the points. */
+  const [listed, setListed] = useState(false);
   const [selectedId, setSelectedId] = useState<number | null>(() => Number(params.get('case')) || null);
   const [detailKey, setDetailKey] = useState(0);
   const [flash, setFlash] = useState<Set<number>>(new Set());
@@ -106,13 +114,20 @@ export default function WorkbenchPage() {
     } catch {
       // the list keeps what it had; the live indicator shows the connection
     } finally {
-      if (seq === reqSeq.current) setLoading(false);
+      if (seq === reqSeq.current) {
+        setLoading(false);
+        setListed(true);
+      }
     }
   }, [filters, queue, overview]);
 
   useEffect(() => {
     void load();
   }, [load]);
+
+  useEffect(() => {
+    void regionOutlinesOf(CASE_MAP_LEVELS);
+  }, []);
 
   // Live: refresh list and counts when a case in scope changes (coalesced), and the open case.
   const pending = useRef(0);
@@ -420,7 +435,9 @@ export default function WorkbenchPage() {
           />
         </div>
         <div className="cl-wb-map">
-          <CaseMap points={points} selectedId={selectedId} onSelect={select} />
+          <Suspense fallback={null}>
+            <CaseMap points={points} selectedId={selectedId} onSelect={select} pending={!listed} />
+          </Suspense>
         </div>
       </div>
       <Drawer
@@ -438,7 +455,11 @@ export default function WorkbenchPage() {
         }
         destroyOnHidden
       >
-        {selectedId != null && <CaseDetailView caseId={selectedId} refreshKey={detailKey} onChanged={() => void load()} />}
+        {selectedId != null && (
+          <Suspense fallback={null}>
+            <CaseDetailView caseId={selectedId} refreshKey={detailKey} onChanged={() => void load()} />
+          </Suspense>
+        )}
       </Drawer>
     </div>
   );
