@@ -2,12 +2,17 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import * as maplibregl from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
-import type { FeatureCollection, RegionProperties } from '../../types.ts';
+import { bboxOfCollection, GRID_MAP_LEVELS, type RegionFC, regionOutlinesOf } from '../map/outlines.ts';
 import { type OpenCase, STATE_GROUPS } from './commandTypes.ts';
 
 maplibregl.setWorkerUrl(workerUrl);
+// The worker starts loading with this module, while the screen still waits for its data.
+maplibregl.prewarm();
+
+/** The outline levels the big screen draws (the maintenance maps' levels: the same answers serve both). */
+const COMMAND_MAP_LEVELS = GRID_MAP_LEVELS;
+const SOURCE_OF = { district: 'districts', street: 'streets', grid: 'grids' } as const;
 
 type GeoJSONData = Parameters<maplibregl.GeoJSONSource['setData']>[0];
 
@@ -138,31 +143,6 @@ function darkStyle(basemapUrl: string | null): maplibregl.StyleSpecification {
   return { version: 8, name: 'cityloop-command', sources, layers };
 }
 
-function bboxOf(fc: FeatureCollection): [[number, number], [number, number]] | null {
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  const walk = (c: unknown): void => {
-    if (!Array.isArray(c)) return;
-    if (typeof c[0] === 'number' && typeof c[1] === 'number') {
-      w = Math.min(w, c[0]);
-      e = Math.max(e, c[0]);
-      s = Math.min(s, c[1]);
-      n = Math.max(n, c[1]);
-      return;
-    }
-    for (const x of c) walk(x);
-  };
-  for (const f of fc.features) walk((f.geometry as { coordinates?: unknown }).coordinates);
-  return Number.isFinite(w)
-    ? [
-        [w, s],
-        [e, n],
-      ]
-    : null;
-}
-
 const groupByState = new Map(STATE_GROUPS.flatMap((g) => g.states.map((s) => [s, g.key] as const)));
 
 function casesFc(cases: OpenCase[]): GeoJSONData {
@@ -192,23 +172,59 @@ function patrolFc(points: PatrolPoint[]): GeoJSONData {
   } as unknown as GeoJSONData;
 }
 
+/**
+ * The map is built once its outlines are here, with them (and whatever cases and positions are
+ * known by then) in its style: drawn once rather than again for each part, each frame costing on
+ * a machine without a GPU.
+ */
 export default function CommandMap({ cases, heat, patrol }: Props) {
   const { settings, settingsLoaded } = useSession();
   const ref = useRef<HTMLDivElement>(null);
   const [map, setMap] = useState<maplibregl.Map | null>(null);
-  const [gridsLoaded, setGridsLoaded] = useState(false);
+  const [outlines, setOutlines] = useState<Partial<Record<(typeof COMMAND_MAP_LEVELS)[number], RegionFC>> | null>(null);
   const heated = useRef<number[]>([]);
+  /** The cases and positions the map holds: the same arrays are not sent again. */
+  const shown = useRef<{ cases: OpenCase[] | null; patrol: PatrolPoint[] | null }>({ cases: null, patrol: null });
+  const latest = useRef({ cases, patrol });
+  latest.current = { cases, patrol };
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once the settings are known
+  useEffect(() => {
+    let alive = true;
+    void regionOutlinesOf(COMMAND_MAP_LEVELS).then((o) => {
+      if (alive) setOutlines(o);
+    });
+    return () => {
+      alive = false;
+    };
+  }, []);
+
+  const buildable = settingsLoaded && outlines !== null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once its settings and outlines are known
   useEffect(() => {
     const container = ref.current;
-    if (!settingsLoaded || !container) return;
-    const ac = new AbortController();
+    if (!buildable || !outlines || !container) return;
+    const style = darkStyle(settings.basemapUrl);
+    for (const level of COMMAND_MAP_LEVELS) {
+      const fc = outlines[level];
+      const source = style.sources[SOURCE_OF[level]];
+      if (fc && source?.type === 'geojson') source.data = fc as unknown as GeoJSONData;
+    }
+    const first = latest.current;
+    shown.current = { cases: first.cases, patrol: first.patrol };
+    const casesSource = style.sources.cases;
+    if (casesSource?.type === 'geojson') casesSource.data = casesFc(first.cases);
+    const patrolSource = style.sources.patrol;
+    if (patrolSource?.type === 'geojson') patrolSource.data = patrolFc(first.patrol);
+    container.dataset.cases = String(first.cases.length);
+    container.dataset.patrol = String(first.patrol.length);
+    const bounds = bboxOfCollection(outlines.district);
     const m = new maplibregl.Map({
       container,
-      style: darkStyle(settings.basemapUrl),
-      center: settings.mapCenter,
-      zoom: Math.min(settings.mapZoom, 12),
+      style,
+      // The legend sits over the map's foot: the city is kept clear of it.
+      ...(bounds
+        ? { bounds, fitBoundsOptions: { padding: { top: 56, bottom: 96, left: 40, right: 40 } } }
+        : { center: settings.mapCenter, zoom: Math.min(settings.mapZoom, 12) }),
       maxZoom: 18,
       dragRotate: false,
       pitchWithRotate: false,
@@ -217,63 +233,48 @@ export default function CommandMap({ cases, heat, patrol }: Props) {
     });
     m.touchZoomRotate.disableRotation();
     window.__cityloopMap = m;
-    const loaded = new Promise<void>((resolve) => m.once('load', () => resolve()));
-    const layers = { district: 'districts', street: 'streets', grid: 'grids' } as const;
-    const fetched = (Object.keys(layers) as Array<keyof typeof layers>).map((level) =>
-      api
-        .get<FeatureCollection<RegionProperties>>('/api/regions/geojson', { level }, ac.signal)
-        .then(async (fc) => {
-          await loaded;
-          if (ac.signal.aborted) return;
-          m.getSource<maplibregl.GeoJSONSource>(layers[level])?.setData(fc as unknown as GeoJSONData);
-          if (level === 'district') {
-            const b = bboxOf(fc);
-            // The legend sits over the map's foot: keep the city clear of it.
-            if (b) m.fitBounds(b, { padding: { top: 56, bottom: 96, left: 40, right: 40 }, duration: 0 });
-          }
-          if (level === 'grid') setGridsLoaded(true);
-        })
-        .catch(() => {
-          // outlines are context: the screen goes on without them
-        }),
-    );
-    void Promise.all([loaded, ...fetched]).then(() => {
-      if (ac.signal.aborted) return;
-      setMap(m);
+    let alive = true;
+    // With its data in the style the map may be idle in the frame it loads: both are listened for at once.
+    m.once('load', () => {
+      if (!alive) return;
       m.once('idle', () => {
-        if (!ac.signal.aborted) container.dataset.ready = '1';
+        if (alive) container.dataset.ready = '1';
       });
-      m.triggerRepaint();
+      setMap(m);
     });
     const onResize = () => m.resize();
     window.addEventListener('resize', onResize);
     return () => {
-      ac.abort();
+      alive = false;
       window.removeEventListener('resize', onResize);
       m.remove();
       if (window.__cityloopMap === m) delete window.__cityloopMap;
       delete container.dataset.ready;
       setMap(null);
-      setGridsLoaded(false);
+      heated.current = [];
     };
-  }, [settingsLoaded, settings.basemapUrl]);
+  }, [buildable, settings.basemapUrl]);
 
   useEffect(() => {
-    map?.getSource<maplibregl.GeoJSONSource>('cases')?.setData(casesFc(cases));
+    if (!map || shown.current.cases === cases) return;
+    shown.current.cases = cases;
+    map.getSource<maplibregl.GeoJSONSource>('cases')?.setData(casesFc(cases));
     if (ref.current) ref.current.dataset.cases = String(cases.length);
   }, [map, cases]);
 
   useEffect(() => {
-    map?.getSource<maplibregl.GeoJSONSource>('patrol')?.setData(patrolFc(patrol));
+    if (!map || shown.current.patrol === patrol) return;
+    shown.current.patrol = patrol;
+    map.getSource<maplibregl.GeoJSONSource>('patrol')?.setData(patrolFc(patrol));
     if (ref.current) ref.current.dataset.patrol = String(patrol.length);
   }, [map, patrol]);
 
   useEffect(() => {
-    if (!map || !gridsLoaded) return;
+    if (!map || !outlines?.grid) return;
     for (const id of heated.current) map.removeFeatureState({ source: 'grids', id }, 'n');
     for (const h of heat) map.setFeatureState({ source: 'grids', id: h.gridId }, { n: h.n });
     heated.current = heat.map((h) => h.gridId);
-  }, [map, heat, gridsLoaded]);
+  }, [map, heat, outlines]);
 
   return <div ref={ref} className="cl-cmd-map-canvas" data-testid="command-map" />;
 }

@@ -1,15 +1,34 @@
 import './command.css';
 import { ArrowLeftOutlined } from '@ant-design/icons';
 import { ConfigProvider, Segmented, theme } from 'antd';
-import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { type Language, setLanguage } from '../../i18n/index.ts';
 import { useSession } from '../../session.tsx';
+import { GRID_MAP_LEVELS, regionOutlinesOf } from '../map/outlines.ts';
 import { useCaseEvents } from '../workbench/useCaseEvents.ts';
-import Chart, { type ChartOption } from './Chart.tsx';
-import CommandMap, { type PatrolPoint } from './CommandMap.tsx';
-import { type OpenCases, type Overview, type Ranked, STATE_GROUPS } from './commandTypes.ts';
+import type { ChartOption } from './Chart.tsx';
+import type { PatrolPoint } from './CommandMap.tsx';
+import { type OpenCase, type OpenCases, type Overview, type Ranked, STATE_GROUPS } from './commandTypes.ts';
+
+// The screen's frame, figures and ticker show first; the map (MapLibre) and the charts (ECharts)
+// load beside them, and the map's outlines are asked for as the screen opens.
+const CommandMap = lazy(() => import('./CommandMap.tsx'));
+const LazyChart = lazy(() => import('./Chart.tsx'));
+
+function Chart(props: { option: ChartOption; testId?: string }) {
+  return (
+    <Suspense fallback={<div className="cl-cmd-chart" data-testid={props.testId} />}>
+      <LazyChart {...props} />
+    </Suspense>
+  );
+}
+
+const NO_CASES: OpenCase[] = [];
+const NO_PATROL: PatrolPoint[] = [];
+const NO_HEAT: Overview['heat'] = [];
+
 import { useLiveRead } from './useLiveRead.ts';
 
 const TEXT = '#c9d7ee';
@@ -180,6 +199,9 @@ export default function CommandPage() {
     return () => window.clearInterval(id);
   }, [refreshPatrol]);
   const o = overview.data;
+  useEffect(() => {
+    void regionOutlinesOf(GRID_MAP_LEVELS);
+  }, []);
 
   const refreshAll = useRef(() => {});
   refreshAll.current = () => {
@@ -402,7 +424,9 @@ export default function CommandPage() {
           </div>
           <div className="cl-cmd-centre">
             <div className="cl-cmd-map">
-              <CommandMap cases={cases.data?.items ?? []} heat={o?.heat ?? []} patrol={patrol.data?.items ?? []} />
+              <Suspense fallback={null}>
+                <CommandMap cases={cases.data?.items ?? NO_CASES} heat={o?.heat ?? NO_HEAT} patrol={patrol.data?.items ?? NO_PATROL} />
+              </Suspense>
               <div className="cl-cmd-legend" data-testid="command-legend">
                 {STATE_GROUPS.map((g) => (
                   <span key={g.key}>
