@@ -10,6 +10,7 @@ import { StrictMode, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { useTranslation } from 'react-i18next';
 import App from './App.tsx';
+import { HOME_PATH, preloadPage } from './routes.tsx';
 import { SessionProvider } from './session.tsx';
 
 function Root() {
@@ -35,6 +36,9 @@ function Root() {
     </ConfigProvider>
   );
 }
+
+// The page's code loads while the session is read ("/" leads to the home page once signed in).
+preloadPage(window.location.pathname === '/' ? HOME_PATH : window.location.pathname);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('#root missing');

@@ -9,8 +9,9 @@ import {
   SearchOutlined,
   SettingOutlined,
 } from '@ant-design/icons';
-import type { ReactNode } from 'react';
+import type { ComponentType, ReactNode } from 'react';
 import { lazy } from 'react';
+import { matchPath } from 'react-router-dom';
 import {
   AuditIcon,
   BeatsIcon,
@@ -25,26 +26,36 @@ import { BulletinIcon, EvaluationIcon, RankingsIcon, StatisticsIcon } from './pa
 import { rolesWith } from './pages/exchange/access.ts';
 import { WebhooksIcon } from './pages/webhooks/nav.tsx';
 
-const MapPage = lazy(() => import('./pages/map/MapPage.tsx'));
-const WorkbenchPage = lazy(() => import('./pages/workbench/WorkbenchPage.tsx'));
-const CaseDetailPage = lazy(() => import('./pages/cases/CaseDetailPage.tsx'));
-const HotlinePage = lazy(() => import('./pages/hotline/HotlinePage.tsx'));
-const WebhooksPage = lazy(() => import('./pages/webhooks/WebhooksPage.tsx'));
-const CommandPage = lazy(() => import('./pages/command/CommandPage.tsx'));
-const CaseSearchPage = lazy(() => import('./pages/search/CaseSearchPage.tsx'));
-const ImportPage = lazy(() => import('./pages/exchange/ImportPage.tsx'));
-const DispatchRulesPage = lazy(() => import('./pages/admin/DispatchRulesPage.tsx'));
-const OrgsPage = lazy(() => import('./pages/admin/OrgsPage.tsx'));
-const RankingsPage = lazy(() => import('./pages/evaluation/RankingsPage.tsx'));
-const StatisticsPage = lazy(() => import('./pages/evaluation/StatisticsPage.tsx'));
-const BulletinPage = lazy(() => import('./pages/evaluation/BulletinPage.tsx'));
-const ClassesPage = lazy(() => import('./pages/admin/ClassesPage.tsx'));
-const AuditPage = lazy(() => import('./pages/admin/AuditPage.tsx'));
-const CalendarPage = lazy(() => import('./pages/admin/CalendarPage.tsx'));
-const CensusPage = lazy(() => import('./pages/census/CensusPage.tsx'));
-const BeatsPage = lazy(() => import('./pages/admin/BeatsPage.tsx'));
-const RegionsPage = lazy(() => import('./pages/admin/RegionsPage.tsx'));
-const PatrolPage = lazy(() => import('./pages/patrol/PatrolPage.tsx'));
+/** Each page's loader, by its lazy component: a page can be asked for before React renders it. */
+const loaders = new Map<unknown, () => Promise<unknown>>();
+
+/** A page's code in a chunk of its own, loaded when the page is first shown (or preloaded). */
+function page(load: () => Promise<{ default: ComponentType }>) {
+  const Page = lazy(load);
+  loaders.set(Page, load);
+  return Page;
+}
+
+const MapPage = page(() => import('./pages/map/MapPage.tsx'));
+const WorkbenchPage = page(() => import('./pages/workbench/WorkbenchPage.tsx'));
+const CaseDetailPage = page(() => import('./pages/cases/CaseDetailPage.tsx'));
+const HotlinePage = page(() => import('./pages/hotline/HotlinePage.tsx'));
+const WebhooksPage = page(() => import('./pages/webhooks/WebhooksPage.tsx'));
+const CommandPage = page(() => import('./pages/command/CommandPage.tsx'));
+const CaseSearchPage = page(() => import('./pages/search/CaseSearchPage.tsx'));
+const ImportPage = page(() => import('./pages/exchange/ImportPage.tsx'));
+const DispatchRulesPage = page(() => import('./pages/admin/DispatchRulesPage.tsx'));
+const OrgsPage = page(() => import('./pages/admin/OrgsPage.tsx'));
+const RankingsPage = page(() => import('./pages/evaluation/RankingsPage.tsx'));
+const StatisticsPage = page(() => import('./pages/evaluation/StatisticsPage.tsx'));
+const BulletinPage = page(() => import('./pages/evaluation/BulletinPage.tsx'));
+const ClassesPage = page(() => import('./pages/admin/ClassesPage.tsx'));
+const AuditPage = page(() => import('./pages/admin/AuditPage.tsx'));
+const CalendarPage = page(() => import('./pages/admin/CalendarPage.tsx'));
+const CensusPage = page(() => import('./pages/census/CensusPage.tsx'));
+const BeatsPage = page(() => import('./pages/admin/BeatsPage.tsx'));
+const RegionsPage = page(() => import('./pages/admin/RegionsPage.tsx'));
+const PatrolPage = page(() => import('./pages/patrol/PatrolPage.tsx'));
 
 /** A page of the console: one side-menu entry and one route. Add new pages here. */
 export interface PageRoute {
@@ -221,4 +232,16 @@ export const HOME_PATH = '/workbench';
 
 export function visiblePages(roles: string[]): PageRoute[] {
   return PAGES.filter((p) => !p.roles || p.roles.some((r) => roles.includes(r)));
+}
+
+/**
+ * Starts loading the code of the page at `pathname` (as the app starts, alongside the session
+ * read that decides what to show) rather than once the session has answered.
+ */
+export function preloadPage(pathname: string): void {
+  const hit = PAGES.find((p) => matchPath(p.path, pathname));
+  const load = hit && typeof hit.element === 'object' && hit.element && 'type' in hit.element ? loaders.get(hit.element.type) : undefined;
+  void load?.().catch(() => {
+    // shown (and retried) by the route when it renders
+  });
 }
