@@ -5,6 +5,8 @@
 //   node scripts/build-web.mjs --if-missing  build only when apps/web/dist/index.html is absent
 //
 // Runs from the root `postinstall` and before `npm start`. Works from any working directory.
+// Each text file of the build also gets .br and .gz copies beside it, which the server sends to
+// browsers that accept them (the console's code is about 4 MB as built, under 1 MB as Brotli).
 // When Vite is not installed (a production install without dev dependencies) an existing
 // build is kept; without one the script explains what to do and exits non-zero.
 
@@ -13,6 +15,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = path.join(root, 'apps', 'web');
@@ -80,4 +83,40 @@ if (result.status !== 0 || !fs.existsSync(distIndex)) {
   console.error(`[build-web] The web build failed (exit code ${result.status ?? result.signal}).`);
   process.exit(result.status || 1);
 }
-console.log(`[build-web] Built ${rel(path.dirname(distIndex))} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+
+/** Writes name.br and name.gz beside every text file of `dir` worth compressing; returns the sizes. */
+function precompress(dir) {
+  const sizes = { raw: 0, br: 0, files: 0 };
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const file = path.join(d, entry.name);
+      if (entry.isDirectory()) {
+        walk(file);
+        continue;
+      }
+      if (!/\.(js|mjs|css|html|svg|json|webmanifest)$/.test(entry.name)) continue;
+      const body = fs.readFileSync(file);
+      if (body.length < 1024) continue;
+      const br = zlib.brotliCompressSync(body, {
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 9,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+        },
+      });
+      fs.writeFileSync(`${file}.br`, br);
+      fs.writeFileSync(`${file}.gz`, zlib.gzipSync(body, { level: 9 }));
+      sizes.raw += body.length;
+      sizes.br += br.length;
+      sizes.files++;
+    }
+  };
+  walk(dir);
+  return sizes;
+}
+
+const compressed = precompress(path.dirname(distIndex));
+const mb = (n) => (n / 1024 / 1024).toFixed(1);
+console.log(
+  `[build-web] Built ${rel(path.dirname(distIndex))} in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+    `(${compressed.files} files, ${mb(compressed.raw)} MB, ${mb(compressed.br)} MB as Brotli).`,
+);

@@ -189,7 +189,20 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   const hasWeb = fs.existsSync(webIndex);
   if (hasWeb) {
     // wildcard: files are looked up per request, so a rebuilt console is served without a restart.
-    await app.register(fastifyStatic, { root: config.webDir, wildcard: true, index: ['index.html'] });
+    // preCompressed: the build writes .br and .gz beside each file, sent to browsers that take them.
+    // Files under /assets/ carry a hash of their content in their name: cached for good. The rest
+    // (the pages, the field app's service worker and manifest) is checked with the server each time.
+    await app.register(fastifyStatic, {
+      root: config.webDir,
+      wildcard: true,
+      index: ['index.html'],
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders: (reply, filePath) => {
+        const immutable = path.relative(config.webDir, filePath).split(path.sep)[0] === 'assets';
+        reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
   }
   app.setNotFoundHandler((req, reply) => {
     const pathname = req.url.split('?')[0] as string;
@@ -202,7 +215,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
     }
     // The citizens' /report pages are a page of their own, without the console's code.
     const page = /^\/report(\/|$)/.test(pathname) && fs.existsSync(webReport) ? webReport : webIndex;
-    return reply.type('text/html').send(fs.createReadStream(page));
+    return reply.type('text/html').header('cache-control', 'no-cache').send(fs.createReadStream(page));
   });
 
   return Object.assign(app, { routeTable });
