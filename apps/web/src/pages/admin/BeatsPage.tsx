@@ -1,12 +1,15 @@
 import { AimOutlined, DeleteOutlined, PlusOutlined, UndoOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Col, Form, Input, Modal, Popconfirm, Row, Select, Space, Table, Tag, Typography } from 'antd';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type ApiError, api, request } from '../../api.ts';
 import type { RegionProperties } from '../../types.ts';
+import { GRID_MAP_LEVELS, regionOutlinesOf } from '../map/outlines.ts';
 import { FormError, MaintPage, showApiError } from './adminUtil.tsx';
-import GridMap from './GridMap.tsx';
 import './maint.css';
+
+// The list shows first; the map (MapLibre) loads beside it, its outlines asked for as the page opens.
+const GridMap = lazy(() => import('./GridMap.tsx'));
 
 interface Beat {
   id: number;
@@ -38,6 +41,10 @@ export default function BeatsPage() {
   const [grids, setGrids] = useState<Map<number, GridInfo>>(new Map());
   const [error, setError] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
+
+  useEffect(() => {
+    void regionOutlinesOf(GRID_MAP_LEVELS);
+  }, []);
   const [fit, setFit] = useState<[number, number, number, number] | null>(null);
   const [creating, setCreating] = useState(false);
   const [newError, setNewError] = useState<ApiError | null>(null);
@@ -297,7 +304,9 @@ export default function BeatsPage() {
             <FormError error={error} testId="beat-error" />
             <div className="cl-maint-map">
               <div className="cl-maint-map-hint">{beat ? t('maint.beats.hint') : t('maint.beats.pickFirst')}</div>
-              <GridMap chosen={draft} onGridClick={handleGridClick} fitTo={fit} testId="beat-map" />
+              <Suspense fallback={null}>
+                <GridMap chosen={draft} onGridClick={handleGridClick} fitTo={fit} testId="beat-map" />
+              </Suspense>
             </div>
             {beat && (
               <Space direction="vertical" style={{ width: '100%', marginTop: 12 }} data-testid="beat-summary">

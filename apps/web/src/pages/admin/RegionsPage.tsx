@@ -1,16 +1,19 @@
 import { EditOutlined, UploadOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Col, Descriptions, Empty, Row, Space, Tag, Typography, Upload } from 'antd';
-import * as maplibregl from 'maplibre-gl';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import type * as maplibregl from 'maplibre-gl';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, request } from '../../api.ts';
 import type { RegionNode } from '../../types.ts';
+import { bboxOfGeometry, type Geometry, GRID_MAP_LEVELS, regionOutlinesOf } from '../map/outlines.ts';
 import { fmtArea } from '../map/popups.ts';
 import RegionTree from '../map/RegionTree.tsx';
 import { FormError, fmtAt, MaintPage } from './adminUtil.tsx';
-import GridMap, { bboxOfGeometry, type Geometry } from './GridMap.tsx';
 import RegionImport from './RegionImport.tsx';
 import './maint.css';
+
+// The tree shows first; the map (MapLibre) loads beside it, its outlines asked for as the page opens.
+const GridMap = lazy(() => import('./GridMap.tsx'));
 
 interface RegionDetail {
   id: number;
@@ -75,6 +78,9 @@ export default function RegionsPage() {
       });
   }, [message]);
   useEffect(loadTree, [loadTree]);
+  useEffect(() => {
+    void regionOutlinesOf(GRID_MAP_LEVELS);
+  }, []);
 
   const openRegion = useCallback(
     async (id: number) => {
@@ -101,24 +107,30 @@ export default function RegionsPage() {
     const g = draft ?? region?.geometry;
     const polygon = g ? polygonOf(g) : null;
     if (!editing || !m || !g || !polygon) return;
-    const rings = polygon.map((r) => r.map((p) => [p[0], p[1]] as [number, number]));
-    const outer = rings[0] ?? [];
-    const n = outer.length - 1; // the last point closes the ring
-    for (let i = 0; i < n; i++) {
-      const el = document.createElement('div');
-      el.className = 'cl-maint-vertex';
-      el.dataset.testid = `vertex-${i}`;
-      const mk = new maplibregl.Marker({ element: el, draggable: true }).setLngLat(outer[i] as [number, number]).addTo(m);
-      mk.on('dragend', () => {
-        const { lng, lat } = mk.getLngLat();
-        outer[i] = [lng, lat];
-        if (i === 0) outer[n] = [lng, lat];
-        const next = [outer.map((p) => [...p]), ...rings.slice(1)];
-        setDraft({ type: g.type, coordinates: g.type === 'Polygon' ? next : [next] });
-      });
-      markers.current.push(mk);
-    }
+    let alive = true;
+    // The map is on the page already, so is MapLibre: this import is answered at once.
+    void import('maplibre-gl').then(({ Marker }) => {
+      if (!alive) return;
+      const rings = polygon.map((r) => r.map((p) => [p[0], p[1]] as [number, number]));
+      const outer = rings[0] ?? [];
+      const n = outer.length - 1; // the last point closes the ring
+      for (let i = 0; i < n; i++) {
+        const el = document.createElement('div');
+        el.className = 'cl-maint-vertex';
+        el.dataset.testid = `vertex-${i}`;
+        const mk = new Marker({ element: el, draggable: true }).setLngLat(outer[i] as [number, number]).addTo(m);
+        mk.on('dragend', () => {
+          const { lng, lat } = mk.getLngLat();
+          outer[i] = [lng, lat];
+          if (i === 0) outer[n] = [lng, lat];
+          const next = [outer.map((p) => [...p]), ...rings.slice(1)];
+          setDraft({ type: g.type, coordinates: g.type === 'Polygon' ? next : [next] });
+        });
+        markers.current.push(mk);
+      }
+    });
     return () => {
+      alive = false;
       for (const mk of markers.current) mk.remove();
       markers.current = [];
     };
@@ -162,9 +174,10 @@ export default function RegionsPage() {
 
   return (
     <MaintPage title={t('maint.regions.nav')} testId="regions-page">
-      <Row gutter={16}>
+      {/* The columns stretch to the tallest: the tree's card ends with the map's, not above it. */}
+      <Row gutter={16} align="stretch">
         <Col xs={24} xl={6}>
-          <Card size="small" styles={{ body: { padding: 0 } }}>
+          <Card size="small" style={{ height: '100%' }} styles={{ body: { padding: 0, height: '100%' } }}>
             <div className="cl-maint-tree">
               <RegionTree regions={tree} selectedKey={selectedKey} onSelect={selectNode} />
             </div>
@@ -174,19 +187,21 @@ export default function RegionsPage() {
           <Card size="small" title={t('maint.regions.map')}>
             <div className="cl-maint-map">
               <div className="cl-maint-map-hint">{editing ? t('maint.regions.dragHint') : t('maint.regions.clickHint')}</div>
-              <GridMap
-                outline={draft ?? region?.geometry ?? null}
-                fitTo={fit}
-                reloadKey={reloadKey}
-                onReady={(m) => {
-                  mapRef.current = m;
-                }}
-                onGridClick={(id) => {
-                  setSelectedKey(null);
-                  void openRegion(id);
-                }}
-                testId="regions-map"
-              />
+              <Suspense fallback={null}>
+                <GridMap
+                  outline={draft ?? region?.geometry ?? null}
+                  fitTo={fit}
+                  reloadKey={reloadKey}
+                  onReady={(m) => {
+                    mapRef.current = m;
+                  }}
+                  onGridClick={(id) => {
+                    setSelectedKey(null);
+                    void openRegion(id);
+                  }}
+                  testId="regions-map"
+                />
+              </Suspense>
             </div>
           </Card>
         </Col>
