@@ -52,6 +52,8 @@ export async function startReceiver(answer: (r: Received) => Answer = () => 200)
   return {
     url: `http://127.0.0.1:${port}/hook`,
     got,
+    /** Requests held open unanswered right now. */
+    open: () => hung.size,
     /** Changes how later requests are answered. */
     answerWith(fn: (r: Received) => Answer) {
       state.answer = fn;
