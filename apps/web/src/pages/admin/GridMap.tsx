@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useSession } from '../../session.tsx';
 import type { RegionProperties } from '../../types.ts';
 import { buildStyle, COLORS, LAYER, REGION_SOURCE } from '../map/mapStyle.ts';
-import { bboxOfGeometry, type Geometry, GRID_MAP_LEVELS, type RegionFC, regionOutlinesOf } from '../map/outlines.ts';
+import { bboxOfGeometry, type Geometry, GRID_MAP_LEVELS, type RegionFC, regionOutlinesOf, useRegionOutlines } from '../map/outlines.ts';
 
 maplibregl.setWorkerUrl(workerUrl);
 // The worker starts loading with this module, while the page still waits for its data.
@@ -65,7 +65,7 @@ export default function GridMap({ chosen = [], onGridClick, outline = null, fitT
   const handlers = useRef({ onGridClick, onReady });
   handlers.current = { onGridClick, onReady };
   const chosenRef = useRef<number[]>([]);
-  const [outlines, setOutlines] = useState<Partial<Record<(typeof GRID_MAP_LEVELS)[number], RegionFC>> | null>(null);
+  const outlines = useRegionOutlines(GRID_MAP_LEVELS);
   /** What the map was built with or last given: the same outline and bounds are not applied again. */
   const shown = useRef<{ outline: Geometry | null; fitKey: string | undefined; reloadKey: number }>({
     outline: null,
@@ -74,16 +74,6 @@ export default function GridMap({ chosen = [], onGridClick, outline = null, fitT
   });
   const latest = useRef({ outline, fitTo, reloadKey });
   latest.current = { outline, fitTo, reloadKey };
-
-  useEffect(() => {
-    let alive = true;
-    void regionOutlinesOf(GRID_MAP_LEVELS).then((o) => {
-      if (alive) setOutlines(o);
-    });
-    return () => {
-      alive = false;
-    };
-  }, []);
 
   const buildable = settingsLoaded && outlines !== null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once its settings and outlines are known

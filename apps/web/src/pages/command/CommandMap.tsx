@@ -3,7 +3,7 @@ import * as maplibregl from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { useEffect, useRef, useState } from 'react';
 import { useSession } from '../../session.tsx';
-import { bboxOfCollection, GRID_MAP_LEVELS, type RegionFC, regionOutlinesOf } from '../map/outlines.ts';
+import { bboxOfCollection, GRID_MAP_LEVELS, useRegionOutlines } from '../map/outlines.ts';
 import { type OpenCase, STATE_GROUPS } from './commandTypes.ts';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -181,22 +181,12 @@ export default function CommandMap({ cases, heat, patrol }: Props) {
   const { settings, settingsLoaded } = useSession();
   const ref = useRef<HTMLDivElement>(null);
   const [map, setMap] = useState<maplibregl.Map | null>(null);
-  const [outlines, setOutlines] = useState<Partial<Record<(typeof COMMAND_MAP_LEVELS)[number], RegionFC>> | null>(null);
+  const outlines = useRegionOutlines(COMMAND_MAP_LEVELS);
   const heated = useRef<number[]>([]);
   /** The cases and positions the map holds: the same arrays are not sent again. */
   const shown = useRef<{ cases: OpenCase[] | null; patrol: PatrolPoint[] | null }>({ cases: null, patrol: null });
   const latest = useRef({ cases, patrol });
   latest.current = { cases, patrol };
-
-  useEffect(() => {
-    let alive = true;
-    void regionOutlinesOf(COMMAND_MAP_LEVELS).then((o) => {
-      if (alive) setOutlines(o);
-    });
-    return () => {
-      alive = false;
-    };
-  }, []);
 
   const buildable = settingsLoaded && outlines !== null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: the map is built once its settings and outlines are known

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
 import type { FeatureCollection } from '../../types.ts';
+import { bboxOfCollection } from '../map/outlines.ts';
 
 maplibregl.setWorkerUrl(workerUrl);
 
@@ -98,31 +99,6 @@ function lightStyle(basemapUrl: string | null): maplibregl.StyleSpecification {
   return { version: 8, name: 'cityloop-heat', sources, layers };
 }
 
-function bboxOf(fc: FeatureCollection): [[number, number], [number, number]] | null {
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  const walk = (c: unknown): void => {
-    if (!Array.isArray(c)) return;
-    if (typeof c[0] === 'number' && typeof c[1] === 'number') {
-      w = Math.min(w, c[0]);
-      e = Math.max(e, c[0]);
-      s = Math.min(s, c[1]);
-      n = Math.max(n, c[1]);
-      return;
-    }
-    for (const x of c) walk(x);
-  };
-  for (const f of fc.features) walk((f.geometry as { coordinates?: unknown }).coordinates);
-  return Number.isFinite(w)
-    ? [
-        [w, s],
-        [e, n],
-      ]
-    : null;
-}
-
 /**
  * The reports per unit grid as a heat map: a heatmap layer on a point inside each grid weighted
  * by its reports (relative to the busiest grid), and, zoomed in, the grids themselves shaded by count.
@@ -158,7 +134,7 @@ export default function GridHeatMap({ grids }: { grids: HotGrid[] }) {
           if (ac.signal.aborted) return;
           m.getSource<maplibregl.GeoJSONSource>(level === 'district' ? 'districts' : 'grids')?.setData(fc as unknown as GeoJSONData);
           if (level === 'district') {
-            const b = bboxOf(fc);
+            const b = bboxOfCollection(fc);
             if (b) m.fitBounds(b, { padding: 24, duration: 0 });
           }
         })

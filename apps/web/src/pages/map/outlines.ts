@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { api } from '../../api.ts';
 import type { FeatureCollection, RegionLevel, RegionProperties } from '../../types.ts';
 
@@ -39,6 +40,21 @@ export async function regionOutlinesOf<L extends RegionLevel>(levels: readonly L
     if (a.status === 'fulfilled') out[levels[i] as L] = a.value;
   });
   return out;
+}
+
+/** The outlines of these levels for a map about to be built: null until they are here (a level that failed is left out). */
+export function useRegionOutlines<L extends RegionLevel>(levels: readonly L[]): Partial<Record<L, RegionFC>> | null {
+  const [outlines, setOutlines] = useState<Partial<Record<L, RegionFC>> | null>(null);
+  useEffect(() => {
+    let alive = true;
+    void regionOutlinesOf(levels).then((o) => {
+      if (alive) setOutlines(o);
+    });
+    return () => {
+      alive = false;
+    };
+  }, [levels]);
+  return outlines;
 }
 
 /** The bounding box of a feature collection's coordinates, as MapLibre takes bounds. */

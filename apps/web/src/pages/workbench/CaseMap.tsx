@@ -6,7 +6,7 @@ import { useSession } from '../../session.tsx';
 import type { Light } from '../../types.ts';
 import { LIGHT_COLORS } from '../cases/caseUtil.ts';
 import { buildStyle, LAYER, REGION_SOURCE } from '../map/mapStyle.ts';
-import { bboxOfCollection, CASE_MAP_LEVELS, type RegionFC, regionOutlinesOf } from '../map/outlines.ts';
+import { bboxOfCollection, CASE_MAP_LEVELS, useRegionOutlines } from '../map/outlines.ts';
 
 maplibregl.setWorkerUrl(workerUrl);
 // The worker starts loading with this module, while the page still waits for its data.
@@ -84,7 +84,7 @@ export default function CaseMap({ points, selectedId, onSelect, pin, onPick, pen
   const [map, setMap] = useState<maplibregl.Map | null>(null);
   const handlers = useRef({ onSelect, onPick });
   handlers.current = { onSelect, onPick };
-  const [outlines, setOutlines] = useState<Partial<Record<(typeof CASE_MAP_LEVELS)[number], RegionFC>> | null>(null);
+  const outlines = useRegionOutlines(CASE_MAP_LEVELS);
   /** Latched once everything the first drawing needs is here: the map is built once. */
   const [ready, setReady] = useState(false);
   /** What the cases source holds: the same points (a list read again, a clock tick) are not sent to the map again. */
@@ -96,15 +96,6 @@ export default function CaseMap({ points, selectedId, onSelect, pin, onPick, pen
   const latest = useRef({ points, selectedId });
   latest.current = { points, selectedId };
 
-  useEffect(() => {
-    let alive = true;
-    void regionOutlinesOf(CASE_MAP_LEVELS).then((o) => {
-      if (alive) setOutlines(o);
-    });
-    return () => {
-      alive = false;
-    };
-  }, []);
   useEffect(() => {
     if (settingsLoaded && outlines && !pending) setReady(true);
   }, [settingsLoaded, outlines, pending]);
