@@ -78,7 +78,7 @@ class Platform {
 }
 
 /** 两级平台: a city platform and a district platform, two servers on two databases, talking over HTTP. */
-describe('platform: city ↔ district', () => {
+describe('platform: city ↔ district', { timeout: 180_000 }, () => {
   let city: Platform;
   let district: Platform;
   let cityCode: string;
@@ -159,7 +159,7 @@ describe('platform: city ↔ district', () => {
             district.app.ctx.db,
           )
         ).rows[0],
-      15_000,
+      40_000,
       `case ${number} at the district`,
     );
 
@@ -229,7 +229,7 @@ describe('platform: city ↔ district', () => {
         const row = await city.app.ctx.services.cases.repo.get(c.id);
         return row?.pendingRequest?.type === 'return' ? row.pendingRequest : null;
       },
-      15_000,
+      40_000,
       'city 回退 request',
     );
     expect(pending.reason).toBe('位置属于邻区，不属于本区职责');
@@ -242,7 +242,7 @@ describe('platform: city ↔ district', () => {
     await until(
       async () =>
         (await city.app.ctx.services.platform.outbox({ status: 'pending', limit: 10 })).find((o) => o.caseId === c.id && o.attempts >= 2),
-      15_000,
+      40_000,
       'failed attempts while the district is down',
     );
     await district.start();
@@ -262,7 +262,7 @@ describe('platform: city ↔ district', () => {
         const items = await district.app.ctx.services.platform.outbox({ limit: 50 });
         return items.filter((o) => o.caseId === d.id && o.attempts >= 1).length >= 1;
       },
-      15_000,
+      40_000,
       'progress attempts while the city is down',
     );
     await city.start();
