@@ -8,10 +8,6 @@ const serverTests = ['apps/server/src/**/*.test.ts', 'apps/server/test/**/*.test
 
 export default defineConfig({
   test: {
-    // Two test files at a time. With the default on a 2-core machine (cores − 1 = one file at a
-    // time) the cores idled while a file waited on PostgreSQL or chromium; at two the files'
-    // summed time ran 1.55× the wall time.
-    maxWorkers: 2,
     projects: [
       {
         test: {
