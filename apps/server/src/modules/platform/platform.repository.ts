@@ -80,6 +80,28 @@ export class PlatformRepository {
       ON CONFLICT DO NOTHING`.execute(db);
   }
 
+  /**
+   * Maps a case that came from the city platform to its case there and queues the steps already
+   * taken on it. The outbox trigger queues a step only for a mapped case, and the case is filed
+   * (and visible to the district's staff) before its mapping is stored: a step taken in between,
+   * or before a crash that lost the mapping, would otherwise never reach the city. The case row
+   * is locked first, so a transition in flight (which updates the row before it logs its step)
+   * either commits before the backfill reads the log or waits and then finds the mapping.
+   */
+  async mapInbound(m: { linkId: number; caseId: number; remoteCaseId: number; remoteNumber: string }, db: Kysely<DB>) {
+    await sql`SELECT id FROM case_file WHERE id = ${m.caseId} FOR UPDATE`.execute(db);
+    await this.insertMapping(m, db);
+    // The same steps as platform_enqueue() reports back (migration 20261130T0530_platform.sql).
+    const res = await sql`
+      INSERT INTO platform_outbox (link_id, case_id, event_id, seq, kind, action)
+      SELECT ${m.linkId}, e.case_id, e.id, e.seq, 'progress', e.action
+      FROM case_event e
+      WHERE e.case_id = ${m.caseId} AND e.action IN ('dispatch', 'auto_dispatch', 'close', 'refuse', 'cancel')
+      ORDER BY e.id
+      ON CONFLICT DO NOTHING`.execute(db);
+    return Number(res.numAffectedRows ?? 0);
+  }
+
   /** Every platform a case is mapped to, with the other side's number (the case detail shows it). */
   async mappingsOf(caseId: number) {
     const res = await sql<{ linkId: number; name: string; direction: string; remoteCaseId: number; remoteNumber: string }>`

@@ -171,7 +171,10 @@ export class PlatformService {
         registeredUpstream: `${body.platform.name} 已立案派遣（案卷 ${c.number}）/ Registered and dispatched by ${body.platform.name} (case ${c.number})`,
       },
     );
-    await this.repo.insertMapping({ linkId: link.id, caseId: row.id, remoteCaseId: body.caseId, remoteNumber: c.number });
+    const queued = await this.ctx.database.transaction((tx) =>
+      this.repo.mapInbound({ linkId: link.id, caseId: row.id, remoteCaseId: body.caseId, remoteNumber: c.number }, tx.db),
+    );
+    if (queued > 0) this.worker.wake();
     return { caseId: row.id, caseNumber: row.number, created };
   }
 

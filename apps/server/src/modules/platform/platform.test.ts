@@ -83,6 +83,8 @@ describe('platform: city ↔ district', { timeout: 180_000 }, () => {
   let district: Platform;
   let cityCode: string;
   let platformDept: number;
+  /** The key the city platform sends cases to the district with. */
+  let cityKey: string;
   let fx: Awaited<ReturnType<typeof demoCaseFixtures>>;
 
   beforeAll(async () => {
@@ -109,6 +111,7 @@ describe('platform: city ↔ district', { timeout: 180_000 }, () => {
       null,
     );
 
+    cityKey = keyAtDistrict.key;
     const down = await city.as('admin', 'POST', '/api/platform/links', {
       name: '西陵区平台',
       direction: 'downstream',
@@ -233,6 +236,40 @@ describe('platform: city ↔ district', { timeout: 180_000 }, () => {
       'city 回退 request',
     );
     expect(pending.reason).toBe('位置属于邻区，不属于本区职责');
+  });
+
+  it('reports a step taken before the case was mapped, once the mapping is stored', async () => {
+    const c = await dispatchToDistrict('一个步骤早于映射的案卷');
+    const d = await districtCaseOf(c.number);
+    // The district's staff act on the case while its mapping is not stored (it is written after
+    // the case is filed; or the server stopped in between): the outbox trigger queues nothing.
+    const mappedCase = sql<{ n: number }>`SELECT count(*)::int AS n FROM platform_case WHERE case_id = ${d.id}`;
+    await until(async () => (await mappedCase.execute(district.app.ctx.db)).rows[0]?.n === 1, 40_000, 'the district’s mapping');
+    await sql`DELETE FROM platform_case WHERE case_id = ${d.id}`.execute(district.app.ctx.db);
+    await district.act('shiftlead', d.id, 'cancel', { reason: '映射之前的回退' });
+    const queued = await sql<{ n: number }>`SELECT count(*)::int AS n FROM platform_outbox WHERE case_id = ${d.id}`.execute(
+      district.app.ctx.db,
+    );
+    expect(queued.rows[0]?.n).toBe(0);
+    // The city's retry of the forward (it never got an answer) stores the mapping and queues the step.
+    const doc = await city.app.ctx.services.exchange.caseDocument(c.id);
+    const again = await district.app.inject({
+      method: 'POST',
+      url: '/api/platform/inbound',
+      headers: { 'x-api-key': cityKey },
+      payload: { platform: { cityCode, name: 'city' }, caseId: c.id, case: doc },
+    });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ caseId: d.id, created: false });
+    const pending = await until(
+      async () => {
+        const row = await city.app.ctx.services.cases.repo.get(c.id);
+        return row?.pendingRequest?.type === 'return' ? row.pendingRequest : null;
+      },
+      40_000,
+      'city 回退 request after the mapping',
+    );
+    expect(pending.reason).toBe('映射之前的回退');
   });
 
   it('catches up after either side was down: nothing is lost, steps arrive in order', async () => {
