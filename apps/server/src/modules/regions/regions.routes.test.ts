@@ -116,6 +116,44 @@ describe('regions API', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('answers outlines 304 while the client holds them, compressed when asked, anew after a boundary edit', async () => {
+    const url = '/api/regions/geojson?level=grid';
+    const first = await t.app.inject({ method: 'GET', url, headers: { cookie: viewer } });
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^W\/"regions-\d+"$/);
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    const held = await t.app.inject({ method: 'GET', url, headers: { cookie: viewer, 'if-none-match': etag } });
+    expect(held.statusCode).toBe(304);
+    expect(held.body).toBe('');
+    // Another level is another answer, with the same revision in its tag.
+    const streets = await t.app.inject({ method: 'GET', url: '/api/regions/geojson?level=street', headers: { cookie: viewer } });
+    expect(streets.json().features.map((f: { properties: { level: string } }) => f.properties.level)).toEqual(['street']);
+    // Two small grids are under the 1 kB threshold: sent as they are even when compression is
+    // accepted (cached-body.test.ts covers compression).
+    const small = await t.app.inject({ method: 'GET', url, headers: { cookie: viewer, 'accept-encoding': 'br, gzip' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body).toBe(first.body);
+    // A region change moves the revision: the held version is answered with the new outlines.
+    const districts = '/api/regions/geojson?level=district';
+    const heldDistricts = String((await t.app.inject({ method: 'GET', url: districts, headers: { cookie: viewer } })).headers.etag);
+    await t.ctx.services.regions.repo.insert({
+      parentId: null,
+      districtId: null,
+      streetId: null,
+      communityId: null,
+      level: 'district',
+      code: '420503',
+      name: '伍家岗区',
+      geojson: JSON.stringify(square(112.5, 30.7, 0.002)),
+    });
+    const after = await t.app.inject({ method: 'GET', url: districts, headers: { cookie: viewer, 'if-none-match': heldDistricts } });
+    expect(after.statusCode).toBe(200);
+    expect(after.headers.etag).not.toBe(heldDistricts);
+    expect(after.json().features.map((f: { properties: { code: string } }) => f.properties.code)).toEqual(['420502', '420503']);
+    // Without the right to read regions, nothing (the cache answers only after the access check).
+    expect((await t.app.inject({ method: 'GET', url })).statusCode).toBe(401);
+  });
+
   it('locates a point with its community, street and district', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/regions/locate?lng=111.3015&lat=30.701', headers: { cookie: viewer } });
     expect(res.statusCode).toBe(200);

@@ -83,9 +83,8 @@ export async function regionsRoutes(app: App) {
       querystring: Strict({ level: Type.Union([Type.Literal('district'), Type.Literal('street')]) }),
     },
     handler: async (req, reply) => {
-      const fc = await regions.geojson({ level: req.query.level, tolerance: 0.0002 });
-      reply.header('cache-control', 'public, max-age=3600');
-      return reply.type('application/geo+json; charset=utf-8').send(fc);
+      const fc = await regions.outlines({ level: req.query.level, tolerance: 0.0002 });
+      return fc.send(req, reply, 'application/geo+json; charset=utf-8', 'public, max-age=3600');
     },
   });
 
@@ -105,8 +104,9 @@ export async function regionsRoutes(app: App) {
     },
     handler: async (req, reply) => {
       const bbox = req.query.bbox?.split(',').map(Number);
-      const fc = await regions.geojson({ ...req.query, bbox });
-      return reply.type('application/geo+json; charset=utf-8').send(fc);
+      const fc = await regions.outlines({ ...req.query, bbox });
+      // Asked again each time (no-cache), answered 304 until a region changes.
+      return fc.send(req, reply, 'application/geo+json; charset=utf-8', 'private, no-cache');
     },
   });
 

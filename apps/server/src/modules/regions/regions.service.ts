@@ -2,6 +2,7 @@ import type { CoordSys, RegionLevel } from '@cityloop/shared';
 import { regionCodePattern } from '@cityloop/shared';
 import type { Context } from '../../context.ts';
 import { badRequest, notFound, unprocessable } from '../../errors.ts';
+import { CachedBody } from '../../lib/cached-body.ts';
 import { toWgs84 } from '../../lib/coords.ts';
 import { GridLocator } from './regions.locator.ts';
 import { type GridWithAncestors, type RegionRow, RegionsRepository } from './regions.repository.ts';
@@ -28,6 +29,14 @@ export interface InMemoryGrids {
   revision: bigint;
   locator: GridLocator;
   byId: Map<number, GridWithAncestors>;
+}
+
+/** Which outlines geojson() draws: one level, optionally under a region, in a box, simplified. */
+export interface OutlineFilter {
+  level: RegionLevel;
+  parentId?: number;
+  bbox?: number[];
+  tolerance?: number;
 }
 
 /** The city model: district → street → community → unit grid, beats, point → grid. */
@@ -62,11 +71,34 @@ export class RegionsService {
     return { ...row, history };
   }
 
-  geojson(filter: { level: RegionLevel; parentId?: number; bbox?: number[]; tolerance?: number }) {
+  geojson(filter: OutlineFilter) {
     if (filter.bbox && (filter.bbox.length !== 4 || filter.bbox[0]! > filter.bbox[2]! || filter.bbox[1]! > filter.bbox[3]!)) {
       throw badRequest('invalid_bbox', 'bbox 应为 minLng,minLat,maxLng,maxLat / bbox must be minLng,minLat,maxLng,maxLat');
     }
     return this.repo.geojson(filter);
+  }
+
+  /** geojson() answers by filter, each kept while the region revision stays where it was read. */
+  readonly #outlines = new Map<string, { revision: bigint; body: Promise<CachedBody> }>();
+
+  /**
+   * geojson() as a response body kept until the next region edit: every console map asks for
+   * the city's outlines as it opens, and on PGlite building them holds the only database
+   * thread. The entity tag is the region revision, so a browser holding this version gets a 304.
+   */
+  async outlines(filter: OutlineFilter): Promise<CachedBody> {
+    const revision = await this.#freshRevision();
+    const key = JSON.stringify([filter.level, filter.parentId ?? null, filter.bbox ?? null, filter.tolerance ?? null]);
+    const hit = this.#outlines.get(key);
+    if (hit && hit.revision === revision) return hit.body;
+    // Read after the revision: the body is at least as new as the revision it is kept under.
+    const body = this.geojson(filter).then((fc) => new CachedBody(fc, `W/"regions-${revision}"`));
+    if (this.#outlines.size >= 64) this.#outlines.delete(this.#outlines.keys().next().value as string);
+    this.#outlines.set(key, { revision, body });
+    body.catch(() => {
+      if (this.#outlines.get(key)?.body === body) this.#outlines.delete(key);
+    });
+    return body;
   }
 
   /**
