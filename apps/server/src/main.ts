@@ -93,6 +93,12 @@ async function serve(config: Config) {
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });
+  // Every console map opens with the city's outlines: build them now (kept until a region
+  // changes) rather than during the first page load, when MapLibre is being downloaded too.
+  void (async () => {
+    for (const level of ['district', 'street', 'community', 'grid'] as const)
+      await app.ctx.services.regions.outlines({ level }).catch((err) => app.log.warn({ err, level }, 'outlines not prepared'));
+  })();
   const demoUsers = await database.db
     .selectFrom('person')
     .select('username')
