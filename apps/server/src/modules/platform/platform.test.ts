@@ -166,6 +166,17 @@ describe('platform: city ↔ district', { timeout: 180_000 }, () => {
       `case ${number} at the district`,
     );
 
+  /** The 回退 request the district's refusal puts on the city's case. */
+  const cityReturnRequest = (caseId: number) =>
+    until(
+      async () => {
+        const row = await city.app.ctx.services.cases.repo.get(caseId);
+        return row?.pendingRequest?.type === 'return' ? row.pendingRequest : null;
+      },
+      40_000,
+      `city 回退 request on case ${caseId}`,
+    );
+
   it('forwards a dispatched case with its photo; the district files it as registered, once', async () => {
     const before = await city.upload('acceptor');
     const c = await dispatchToDistrict('路面塌陷，需要围挡', [before]);
@@ -227,15 +238,7 @@ describe('platform: city ↔ district', { timeout: 180_000 }, () => {
     const c = await dispatchToDistrict('不属于本区的问题');
     const d = await districtCaseOf(c.number);
     await district.act('shiftlead', d.id, 'cancel', { reason: '位置属于邻区，不属于本区职责' });
-    const pending = await until(
-      async () => {
-        const row = await city.app.ctx.services.cases.repo.get(c.id);
-        return row?.pendingRequest?.type === 'return' ? row.pendingRequest : null;
-      },
-      40_000,
-      'city 回退 request',
-    );
-    expect(pending.reason).toBe('位置属于邻区，不属于本区职责');
+    expect((await cityReturnRequest(c.id)).reason).toBe('位置属于邻区，不属于本区职责');
   });
 
   it('reports a step taken before the case was mapped, once the mapping is stored', async () => {
@@ -261,15 +264,7 @@ describe('platform: city ↔ district', { timeout: 180_000 }, () => {
     });
     expect(again.statusCode, again.body).toBe(200);
     expect(again.json()).toMatchObject({ caseId: d.id, created: false });
-    const pending = await until(
-      async () => {
-        const row = await city.app.ctx.services.cases.repo.get(c.id);
-        return row?.pendingRequest?.type === 'return' ? row.pendingRequest : null;
-      },
-      40_000,
-      'city 回退 request after the mapping',
-    );
-    expect(pending.reason).toBe('映射之前的回退');
+    expect((await cityReturnRequest(c.id)).reason).toBe('映射之前的回退');
   });
 
   it('catches up after either side was down: nothing is lost, steps arrive in order', async () => {
