@@ -10,8 +10,9 @@ const serverTests = ['apps/server/src/**/*.test.ts', 'apps/server/test/**/*.test
 /**
  * Longest first, so that two workers finish together: the simulated days (several minutes
  * each, one per database), then the browser files (tens of seconds each, most of it the
- * server's start and chromium), then the rest in Vitest's own order (failed, longer or larger
- * first). Without it a simulated day could start last and run alone at the end.
+ * server's start and chromium; they run in a group of their own, below), then the rest in
+ * Vitest's own order (failed, longer or larger first). Without it a simulated day could start
+ * last and run alone at the end.
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -26,9 +27,10 @@ class LongestFirst extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    // Two files at a time on the two cores: one worker left a core idle while a file waited on
-    // PostgreSQL, a server process or chromium. A full run took 1,720 s at two workers in Vitest's
-    // order (the browser files one at a time after the rest) and 1,261 s in this one.
+    // Two server test files at a time on the two cores: one worker left a core idle while a file
+    // waited on PostgreSQL. Full runs at two workers: 1,720 s in Vitest's order (a simulated day
+    // started late and ran alone at the end); 1,240-1,261 s longest first with the browser files
+    // beside the server tests, which failed once in three runs (a browser wait ran out).
     maxWorkers: 2,
     sequence: { sequencer: LongestFirst },
     projects: [
@@ -65,11 +67,13 @@ export default defineConfig({
           name: 'browser',
           include: ['e2e/**/*.test.ts'],
           globalSetup: ['e2e/global-setup.ts'],
-          // Each file starts its own server (port, data folder) and browser: they run beside
-          // the server tests in the same two workers.
+          // One browser file at a time, after the server tests (Vitest runs a project without
+          // file parallelism in a group of its own): two of them beside each other, or beside
+          // the server tests, left a page's wait in the maintenance scenario 30 s short once.
           testTimeout: 180_000,
           hookTimeout: 300_000,
           pool: 'forks',
+          fileParallelism: false,
         },
       },
     ],
