@@ -8,20 +8,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const serverTests = ['apps/server/src/**/*.test.ts', 'apps/server/test/**/*.test.ts', 'packages/shared/src/**/*.test.ts'];
 
 /**
- * Longest first, so that two workers finish together: the simulated days (several minutes
- * each, one per database), then the browser files (tens of seconds each, most of it the
- * server's start and chromium; they run in a group of their own, below), then the rest in
- * Vitest's own order (failed, longer or larger first). Without it a simulated day could start
- * last and run alone at the end.
+ * The simulated days first (several minutes each, one per database), then Vitest's own order
+ * (failed, longer or larger first), so that the two workers finish together: without it a
+ * simulated day could start last and run alone at the end. (The browser files run in a group
+ * of their own, below.)
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const weight = (f: TestSpecification) => (/simulated-day\.test\.ts$/.test(f.moduleId) ? 2 : f.project.name === 'browser' ? 1 : 0);
     const sorted = await super.sort(files);
-    return sorted
-      .map((f, i) => ({ f, i }))
-      .sort((a, b) => weight(b.f) - weight(a.f) || a.i - b.i)
-      .map(({ f }) => f);
+    const long = (f: TestSpecification) => /simulated-day\.test\.ts$/.test(f.moduleId);
+    return [...sorted.filter(long), ...sorted.filter((f) => !long(f))];
   }
 }
 

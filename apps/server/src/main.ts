@@ -87,7 +87,7 @@ async function serve(config: Config) {
   // The embedded database has no autovacuum: VACUUM (ANALYZE) it every night at 03:00, city time.
   const stopTidy = startNightlyTidy(database, {
     everyMs: 10 * 60_000,
-    timeZone: async () => (await app.ctx.services.settings.get()).timeZone,
+    zone: async () => (await app.ctx.services.calendar.load()).zone,
     onDone: (ms) => app.log.info({ ms: Math.round(ms) }, 'database vacuumed and analysed'),
     onError: (err) => app.log.error({ err }, 'database tidy failed'),
   });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers.ts';
+import { Zone } from '../modules/calendar/calendar.math.ts';
 import { startNightlyTidy, tidy, tidyDue } from './maintenance.ts';
 
 describe('database maintenance', () => {
@@ -11,7 +12,7 @@ describe('database maintenance', () => {
   afterAll(() => t.drop());
 
   it('is due once, in the first check of 03:00 city time of each day', () => {
-    const zone = 'Asia/Shanghai';
+    const zone = new Zone('Asia/Shanghai');
     // 19:00 UTC is 03:00 the next day in Beijing.
     expect(tidyDue(new Date('2026-11-30T18:59:00Z'), zone, null)).toBeNull();
     expect(tidyDue(new Date('2026-11-30T19:00:00Z'), zone, null)).toBe('2026-12-01');
@@ -19,7 +20,7 @@ describe('database maintenance', () => {
     expect(tidyDue(new Date('2026-11-30T20:00:00Z'), zone, null)).toBeNull();
     expect(tidyDue(new Date('2026-12-01T19:10:00Z'), zone, '2026-12-01')).toBe('2026-12-02');
     // Another city's zone: 03:00 in Ürümqi is 21:00 UTC.
-    expect(tidyDue(new Date('2026-11-30T21:05:00Z'), 'Asia/Urumqi', null)).toBe('2026-12-01');
+    expect(tidyDue(new Date('2026-11-30T21:05:00Z'), new Zone('Asia/Urumqi'), null)).toBe('2026-12-01');
   });
 
   it('vacuums and analyses: fresh statistics, pages marked all-visible', async () => {
@@ -44,7 +45,7 @@ describe('database maintenance', () => {
     let now = new Date('2026-11-30T19:00:00Z');
     const stop = startNightlyTidy(database, {
       everyMs: 20,
-      timeZone: async () => 'Asia/Shanghai',
+      zone: async () => new Zone('Asia/Shanghai'),
       now: () => now,
       onDone: (ms) => runs.push(ms),
     });

@@ -1,3 +1,4 @@
+import type { Zone } from '../modules/calendar/calendar.math.ts';
 import type { Database } from './database.ts';
 
 /** The city's local hour at which the embedded database is tidied. */
@@ -17,17 +18,13 @@ export async function tidy(database: Database): Promise<number> {
 }
 
 /**
- * The local day (YYYY-MM-DD in `timeZone`) on which a tidy is due at `now`: the first check
- * in the TIDY_HOUR hour of a day not tidied yet (`lastDay`); null otherwise.
+ * The local day (YYYY-MM-DD in the city's zone) on which a tidy is due at `now`: the first
+ * check in the TIDY_HOUR hour of a day not tidied yet (`lastDay`); null otherwise.
  */
-export function tidyDue(now: Date, timeZone: string, lastDay: string | null): string | null {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' })
-      .formatToParts(now)
-      .map((p) => [p.type, p.value]),
-  );
-  const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return Number(parts.hour) === TIDY_HOUR && day !== lastDay ? day : null;
+export function tidyDue(now: Date, zone: Zone, lastDay: string | null): string | null {
+  const local = new Date(zone.toLocal(now.getTime()));
+  const day = local.toISOString().slice(0, 10);
+  return local.getUTCHours() === TIDY_HOUR && day !== lastDay ? day : null;
 }
 
 /**
@@ -38,7 +35,8 @@ export function startNightlyTidy(
   database: Database,
   opts: {
     everyMs: number;
-    timeZone: () => Promise<string>;
+    /** The city's zone (the calendar's, which follows the settings). */
+    zone: () => Promise<Zone>;
     now?: () => Date;
     onDone?: (ms: number) => void;
     onError?: (err: unknown) => void;
@@ -48,7 +46,7 @@ export function startNightlyTidy(
   let lastDay: string | null = null;
   const timer = setInterval(() => {
     void (async () => {
-      const day = tidyDue(opts.now?.() ?? new Date(), await opts.timeZone(), lastDay);
+      const day = tidyDue(opts.now?.() ?? new Date(), await opts.zone(), lastDay);
       if (!day) return;
       lastDay = day;
       opts.onDone?.(await tidy(database));

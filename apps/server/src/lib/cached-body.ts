@@ -15,11 +15,14 @@ const MIN_COMPRESS_BYTES = 1024;
  */
 export class CachedBody {
   readonly #encoded = new Map<'br' | 'gzip', Promise<Buffer>>();
+  readonly #compressible: boolean;
 
   constructor(
     readonly body: string,
     readonly etag: string,
-  ) {}
+  ) {
+    this.#compressible = Buffer.byteLength(body) >= MIN_COMPRESS_BYTES;
+  }
 
   #encode(encoding: 'br' | 'gzip'): Promise<Buffer> {
     let p = this.#encoded.get(encoding);
@@ -44,8 +47,7 @@ export class CachedBody {
     if (held?.split(',').some((t) => t.trim() === this.etag)) return reply.code(304).send();
     reply.type(type);
     const accept = String(req.headers['accept-encoding'] ?? '');
-    const encoding =
-      Buffer.byteLength(this.body) < MIN_COMPRESS_BYTES ? null : /\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : null;
+    const encoding = !this.#compressible ? null : /\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : null;
     if (!encoding) return reply.send(this.body);
     return reply.header('content-encoding', encoding).send(await this.#encode(encoding));
   }

@@ -116,7 +116,7 @@ describe('regions API', () => {
     expect(bad.statusCode).toBe(400);
   });
 
-  it('answers outlines 304 while the client holds them, compressed when asked, anew after a boundary edit', async () => {
+  it('answers outlines 304 while the client holds them, small ones uncompressed, anew after a region change', async () => {
     const url = '/api/regions/geojson?level=grid';
     const first = await t.app.inject({ method: 'GET', url, headers: { cookie: viewer } });
     const etag = String(first.headers.etag);
