@@ -17,6 +17,7 @@ import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { AppError } from './errors.ts';
+import { registerCompression } from './lib/compress.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { type Auth, SESSION_COOKIE } from './modules/auth/auth.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
@@ -104,6 +105,7 @@ export async function buildApp(opts: BuildOptions): Promise<App & { routeTable: 
   });
 
   await app.register(fastifyCookie);
+  registerCompression(app);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',

@@ -1,12 +1,5 @@
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-
-const brotli = promisify(zlib.brotliCompress);
-const gzip = promisify(zlib.gzip);
-
-/** Smaller bodies go as they are: compressing them saves less than it costs. */
-const MIN_COMPRESS_BYTES = 1024;
+import { acceptedEncoding, compress, type Encoding, MIN_COMPRESS_BYTES } from './compress.ts';
 
 /**
  * A response body computed once and served many times (region outlines until the next region
@@ -14,7 +7,7 @@ const MIN_COMPRESS_BYTES = 1024;
  * for it and kept with the body.
  */
 export class CachedBody {
-  readonly #encoded = new Map<'br' | 'gzip', Promise<Buffer>>();
+  readonly #encoded = new Map<Encoding, Promise<Buffer>>();
   readonly #compressible: boolean;
 
   constructor(
@@ -24,14 +17,10 @@ export class CachedBody {
     this.#compressible = Buffer.byteLength(body) >= MIN_COMPRESS_BYTES;
   }
 
-  #encode(encoding: 'br' | 'gzip'): Promise<Buffer> {
+  #encode(encoding: Encoding): Promise<Buffer> {
     let p = this.#encoded.get(encoding);
     if (!p) {
-      p =
-        encoding === 'br'
-          ? // Quality 5: most of brotli's gain on JSON for a small part of the maximum's time.
-            brotli(this.body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } })
-          : gzip(this.body, { level: 6 });
+      p = compress(this.body, encoding);
       this.#encoded.set(encoding, p);
     }
     return p;
@@ -46,8 +35,7 @@ export class CachedBody {
     const held = req.headers['if-none-match'];
     if (held?.split(',').some((t) => t.trim() === this.etag)) return reply.code(304).send();
     reply.type(type);
-    const accept = String(req.headers['accept-encoding'] ?? '');
-    const encoding = !this.#compressible ? null : /\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : null;
+    const encoding = this.#compressible ? acceptedEncoding(req.headers['accept-encoding']) : null;
     if (!encoding) return reply.send(this.body);
     return reply.header('content-encoding', encoding).send(await this.#encode(encoding));
   }
