@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, demoCaseFixtures, type TestApp } from '../../../test/helpers.ts';
 import type { Auth } from '../auth/auth.service.ts';
 import { photo } from '../media/media.fixtures.ts';
@@ -76,6 +76,45 @@ describe('cases: group commit of intake', () => {
     const again = await report(withPhoto);
     expect(again.statusCode).toBe(200);
     expect(again.json().id).toBe(original.json().id);
+  });
+
+  it('answers a retry with its case when the first attempt committed while the retry was being checked, or before a change', async () => {
+    const inspector = await t.ctx.db.selectFrom('person').select('id').where('username', '=', 'inspector').executeTakeFirstOrThrow();
+    const auth = (await t.ctx.services.auth.loadPerson(inspector.id)) as Auth;
+    const [m] = await t.ctx.services.media.upload(auth, [{ filename: 'r.jpg', buffer: await photo('jpeg', { width: 32, height: 24 }) }]);
+    const withPhoto = { idempotencyKey: 'field-retry-0003', photos: [(m as { id: string }).id] };
+    const original = await report(withPhoto);
+    expect(original.statusCode).toBe(201);
+    // The retry's first look for its key ran before the original committed: by the time it checks
+    // the photos they are on the original's case. It gets that case, not a photo error.
+    const repo = t.ctx.services.cases.repo;
+    const spy = vi.spyOn(repo, 'idByIdempotencyKey').mockResolvedValueOnce(null);
+    try {
+      const again = await report(withPhoto);
+      expect(again.statusCode).toBe(200);
+      expect(again.json().id).toBe(original.json().id);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+
+    // A retry that comes after its class was disabled still gets the case it made.
+    const first = await report({ idempotencyKey: 'field-retry-0004' });
+    expect(first.statusCode).toBe(201);
+    const { edition } = await t.ctx.services.settings.get();
+    await t.ctx.services.taxonomy.update(edition, 'event', eventClass, { enabled: false }, null);
+    try {
+      const late = await report({ idempotencyKey: 'field-retry-0004' });
+      expect(late.statusCode).toBe(200);
+      expect(late.json().id).toBe(first.json().id);
+      // A new report of that class is refused, and writes nothing.
+      const fresh = await report({ idempotencyKey: 'field-retry-0005' });
+      expect(fresh.statusCode).toBe(422);
+      expect(fresh.json().error).toBe('class_disabled');
+      expect(await repo.idByIdempotencyKey(`p${inspector.id}:field-retry-0005`)).toBeNull();
+    } finally {
+      await t.ctx.services.taxonomy.update(edition, 'event', eventClass, { enabled: true }, null);
+    }
   });
 
   it('retries a failed batch report by report, so one bad report does not sink the others', async () => {

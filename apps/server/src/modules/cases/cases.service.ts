@@ -109,7 +109,17 @@ export class CasesService {
       const existing = await this.repo.idByIdempotencyKey(key);
       if (existing) return this.existingReport(existing);
     }
-    const created = await this.#intake.commit(await this.prepareReport(auth, input, opts));
+    let pending: PendingCase;
+    try {
+      pending = await this.prepareReport(auth, input, opts);
+    } catch (err) {
+      // A retry whose first attempt committed meanwhile (its photos are on that case now), or
+      // since then (the class was disabled, a grid redrawn): it is answered with that case.
+      const existing = key ? await this.repo.idByIdempotencyKey(key) : null;
+      if (existing === null) throw err;
+      return this.existingReport(existing);
+    }
+    const created = await this.#intake.commit(pending);
     if (created) return { case: created, created: true };
     // A retry (or a race with one): return the case that holds the key.
     const existing = key ? await this.repo.idByIdempotencyKey(key) : null;
