@@ -15,6 +15,7 @@ import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts'
 
 /** Real Yichang district boundaries beside the repository (tests only; the product never reads them). */
 const YICHANG = path.resolve(ROOT, '../shared/data/yichang-districts.geojson');
+const YICHANG_DIVISIONS = path.resolve(ROOT, '../shared/data/yichang-divisions.csv');
 
 const rectangle = (x0: number, y0: number, x1: number, y1: number) => ({
   type: 'Polygon',
@@ -360,6 +361,28 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
     await page.getByTestId('region-import-warnings').waitFor();
     await shot(page, 'admin-15-region-import-preview.png');
 
+    // With the divisions CSV beside it: every street the CSV names, none of which has a boundary
+    // in the file, is derived from its district; the preview says so. Removing the CSV checks the
+    // file again without it. Nothing is imported.
+    const csv = fs.readFileSync(YICHANG_DIVISIONS);
+    const streets = csv
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.split(',')[2] === 'street').length;
+    expect(streets).toBeGreaterThan(100);
+    await page
+      .getByTestId('region-import')
+      .locator('input[type=file]')
+      .nth(1)
+      .setInputFiles({ name: 'yichang-divisions.csv', mimeType: 'text/csv', buffer: csv });
+    await expect.poll(async () => page.getByTestId('region-import-street').textContent(), { timeout: 60_000 }).toBe(String(streets));
+    expect(await page.getByTestId('region-import-derived').textContent()).toBe(String(streets));
+    expect(await page.getByTestId('region-import-district').textContent()).toBe('13');
+    await shot(page, 'admin-15b-region-import-with-divisions.png');
+    await page.getByTestId('region-import-csv-name').locator('.anticon-close').click();
+    await expect.poll(async () => page.getByTestId('region-import-street').textContent(), { timeout: 60_000 }).toBe('0');
+    expect(await page.getByTestId('region-import-csv-name').count()).toBe(0);
+
     // A new district with a street, a community and two unit grids: previewed, then imported.
     await upload('new-district.geojson', NEW_DISTRICT);
     await preview.waitFor();
@@ -410,6 +433,48 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
       items: Array<{ version: number; areaM2: number }>;
     };
     expect(grid.items[0]?.version).toBe(2);
+
+    // 编辑顶点: the north-east corner's handle, dragged inwards with the mouse, is saved as version 3.
+    await page.getByTestId('region-edit-vertices').click();
+    const handle = page.getByTestId('vertex-2');
+    await handle.waitFor();
+    const box = await handle.boundingBox();
+    if (!box) throw new Error('vertex handle not on screen');
+    const [hx, hy] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.mouse.move(hx, hy);
+    await page.mouse.down();
+    await page.mouse.move(hx - 20, hy + 15, { steps: 8 });
+    await page.mouse.move(hx - 40, hy + 30, { steps: 8 });
+    await page.mouse.up();
+    await page.getByTestId('region-save').waitFor();
+    await shot(page, 'admin-16b-region-vertex-dragged.png', false);
+    await page.getByTestId('region-save').click();
+    await page.getByTestId('region-detail').getByText('v3').waitFor({ timeout: 30_000 });
+    // A new version is a new row: the current one is found by its code.
+    const current = (await (await api.get(`${base}/api/regions`, { params: { q: '420599001001001' } })).json()) as {
+      items: Array<{ id: number }>;
+    };
+    const moved = (await (await api.get(`${base}/api/regions/${current.items[0]?.id}`)).json()) as {
+      version: number;
+      areaM2: number;
+      geometry: { type: string; coordinates: number[][][] | number[][][][] };
+    };
+    expect(moved.version).toBe(3);
+    // The corner moved west and south; the other corners stayed where they were.
+    const ring = (moved.geometry.type === 'Polygon' ? moved.geometry.coordinates[0] : moved.geometry.coordinates[0]?.[0]) as number[][];
+    const near = (p: number[], x: number, y: number) => Math.abs((p[0] ?? 0) - x) < 1e-7 && Math.abs((p[1] ?? 0) - y) < 1e-7;
+    for (const [x, y] of [
+      [X + 0.0005, Y + 0.0005],
+      [X + 0.0035, Y + 0.0005],
+      [X + 0.0005, Y + 0.0075],
+    ] as const) {
+      expect(ring.some((p) => near(p, x, y))).toBe(true);
+    }
+    expect(ring.some((p) => near(p, X + 0.0035, Y + 0.0075))).toBe(false);
+    const corner = ring.find((p) => (p[0] ?? 0) > X + 0.002 && (p[1] ?? 0) > Y + 0.004) ?? [];
+    expect(corner[0]).toBeLessThan(X + 0.0035);
+    expect(corner[1]).toBeLessThan(Y + 0.0075);
+    expect(moved.areaM2).toBeLessThan(grid.items[0]?.areaM2 ?? 0);
 
     // English: the same page in the other language, then back.
     await scrollToTop(page);

@@ -152,7 +152,16 @@ export default function RegionImport({ onImported }: { onImported: (s: ImportSum
               </Tag>
             )}
             {csv && (
-              <Tag closable closeIcon={<CloseOutlined />} onClose={() => setCsv(null)}>
+              <Tag
+                closable
+                closeIcon={<CloseOutlined />}
+                onClose={() => {
+                  // The preview was of the file with this CSV: it is checked again without.
+                  setCsv(null);
+                  if (file) void send(true, file, null);
+                }}
+                data-testid="region-import-csv-name"
+              >
                 {csv.name}
               </Tag>
             )}
@@ -188,13 +197,23 @@ export default function RegionImport({ onImported }: { onImported: (s: ImportSum
             description={
               <Space direction="vertical" style={{ width: '100%' }}>
                 <Descriptions size="small" column={{ xs: 2, md: 4 }}>
-                  <Descriptions.Item label={t('levels.district')}>{preview.districts}</Descriptions.Item>
-                  <Descriptions.Item label={t('levels.street')}>{preview.streets}</Descriptions.Item>
-                  <Descriptions.Item label={t('levels.community')}>{preview.communities}</Descriptions.Item>
-                  <Descriptions.Item label={t('levels.grid')}>{preview.grids}</Descriptions.Item>
+                  <Descriptions.Item label={t('levels.district')}>
+                    <span data-testid="region-import-district">{preview.districts}</span>
+                  </Descriptions.Item>
+                  <Descriptions.Item label={t('levels.street')}>
+                    <span data-testid="region-import-street">{preview.streets}</span>
+                  </Descriptions.Item>
+                  <Descriptions.Item label={t('levels.community')}>
+                    <span data-testid="region-import-community">{preview.communities}</span>
+                  </Descriptions.Item>
+                  <Descriptions.Item label={t('levels.grid')}>
+                    <span data-testid="region-import-grid">{preview.grids}</span>
+                  </Descriptions.Item>
                   <Descriptions.Item label={t('maint.import.created')}>{preview.created}</Descriptions.Item>
                   <Descriptions.Item label={t('maint.import.versioned')}>{preview.versioned}</Descriptions.Item>
-                  <Descriptions.Item label={t('maint.import.derived')}>{preview.derived}</Descriptions.Item>
+                  <Descriptions.Item label={t('maint.import.derived')}>
+                    <span data-testid="region-import-derived">{preview.derived}</span>
+                  </Descriptions.Item>
                   <Descriptions.Item label={t('maint.import.repointed')}>{preview.repointed}</Descriptions.Item>
                 </Descriptions>
                 {preview.warnings.length > 0 && (
@@ -218,6 +237,7 @@ export default function RegionImport({ onImported }: { onImported: (s: ImportSum
                     onClick={() => {
                       setPreview(null);
                       setFile(null);
+                      setCsv(null);
                     }}
                   >
                     {t('maint.regions.discard')}
