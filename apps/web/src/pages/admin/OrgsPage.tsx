@@ -7,6 +7,7 @@ import {
   Checkbox,
   Col,
   Form,
+  type FormInstance,
   Input,
   Modal,
   Popconfirm,
@@ -130,6 +131,18 @@ function regionOptions(tree: RegionNode[]) {
 }
 
 /** 应用维护 → 部门与人员: departments (city/district/street, kind, parent, active) and people with roles and scopes. */
+/**
+ * Fills a dialog's form with what it opens on. The dialog's fields may mount more than once as it
+ * opens (so the forms keep their values: with `preserve={false}` a role row's value was dropped on
+ * the way and a new person opened without the default role); what an earlier opening left is reset
+ * first. Nothing the user has typed already is overwritten, when a quick hand gets there first.
+ */
+function fillForm<T extends object>(form: FormInstance<T>, values: T): void {
+  if (form.isFieldsTouched()) return;
+  form.resetFields();
+  form.setFieldsValue(values as Parameters<FormInstance<T>['setFieldsValue']>[0]);
+}
+
 export default function OrgsPage() {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -236,7 +249,7 @@ export default function OrgsPage() {
     [editDept],
   );
   useEffect(() => {
-    if (deptInitial) deptForm.setFieldsValue(deptInitial);
+    if (deptInitial) fillForm(deptForm, deptInitial);
   }, [deptInitial, deptForm]);
 
   const handleSaveDept = async () => {
@@ -301,7 +314,7 @@ export default function OrgsPage() {
     setEditPerson(id);
   };
   useEffect(() => {
-    if (editPerson !== null && personInitial) personForm.setFieldsValue(personInitial);
+    if (editPerson !== null && personInitial) fillForm(personForm, personInitial);
   }, [editPerson, personInitial, personForm]);
 
   const handleSavePerson = async () => {
@@ -570,7 +583,7 @@ export default function OrgsPage() {
         width={560}
       >
         <FormError error={deptError} testId="dept-form-error" />
-        <Form form={deptForm} layout="vertical" preserve={false} initialValues={deptInitial} data-testid="dept-form">
+        <Form form={deptForm} layout="vertical" initialValues={deptInitial} data-testid="dept-form">
           <Row gutter={12}>
             <Col span={10}>
               <Form.Item
@@ -660,7 +673,7 @@ export default function OrgsPage() {
         width={680}
       >
         <FormError error={personError} testId="person-form-error" />
-        <Form form={personForm} layout="vertical" preserve={false} initialValues={personInitial ?? undefined} data-testid="person-form">
+        <Form form={personForm} layout="vertical" initialValues={personInitial ?? undefined} data-testid="person-form">
           <Row gutter={12}>
             <Col span={8}>
               {editPerson === 'new' ? (
