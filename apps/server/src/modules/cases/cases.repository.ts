@@ -235,27 +235,34 @@ export class CasesRepository {
   /**
    * For each of these cases, the other open cases of the same class within `radiusM` metres,
    * or on the same component: the duplicates an acceptor is offered (nearest first, 10 at
-   * most). One query for a whole intake batch. The bbox test (geom && …) lets the GiST index
-   * case_file_geom narrow the rows before the exact distance on the sphere.
+   * most). One query for a whole intake batch, its two ways in kept apart so that each has its
+   * index whatever the statistics say: around the place through case_file_open_geom (open cases
+   * only; the bbox test narrows, the distance on the sphere decides), and on the component
+   * through case_file_component. The class is compared as one key, which no index serves, so
+   * that a plan made while the table was small cannot walk a class's whole backlog instead.
    */
   async duplicatesOfCases(ids: number[], radiusM: number, db: Kysely<DB> = this.db): Promise<Map<number, Duplicate[]>> {
     const out = new Map<number, Duplicate[]>(ids.map((id) => [id, []]));
     if (ids.length === 0) return out;
     const deg = radiusM / 90_000;
+    const candidate = sql`c.closed_at IS NULL AND c.merged_into_id IS NULL
+          AND c.state NOT IN ('closed', 'not_accepted', 'not_registered', 'cancelled', 'merged')
+          AND c.kind || ':' || c.class_code = n.kind || ':' || n.class_code AND c.id <> n.id`;
+    const columns = sql`c.id, c.number, c.state, c.created_at,
+          round(ST_Distance(c.geom::geography, n.geom::geography)::numeric, 1)::float8 AS distance_m,
+          (c.component_id IS NOT NULL AND c.component_id = n.component_id) AS same_component`;
     const res = await sql<Duplicate & { forId: number }>`
       ${PREPARED} SELECT n.id AS for_id, d.*
       FROM case_file n
       CROSS JOIN LATERAL (
-        SELECT c.id, c.number, c.state, c.created_at,
-               round(ST_Distance(c.geom::geography, n.geom::geography)::numeric, 1)::float8 AS distance_m,
-               (c.component_id IS NOT NULL AND c.component_id = n.component_id) AS same_component
-        FROM case_file c
-        WHERE c.closed_at IS NULL AND c.merged_into_id IS NULL
-          AND c.state NOT IN ('closed', 'not_accepted', 'not_registered', 'cancelled', 'merged')
-          AND c.kind = n.kind AND c.class_code = n.class_code AND c.id <> n.id
-          AND ((c.geom && ST_Expand(n.geom, ${deg}) AND ST_DWithin(c.geom::geography, n.geom::geography, ${radiusM}))
-               OR (c.component_id IS NOT NULL AND c.component_id = n.component_id))
-        ORDER BY distance_m, c.id
+        SELECT * FROM (
+          SELECT ${columns} FROM case_file c
+          WHERE c.geom && ST_Expand(n.geom, ${deg}) AND ST_DWithin(c.geom::geography, n.geom::geography, ${radiusM}) AND ${candidate}
+          UNION
+          SELECT ${columns} FROM case_file c
+          WHERE n.component_id IS NOT NULL AND c.component_id = n.component_id AND ${candidate}
+        ) u
+        ORDER BY distance_m, id
         LIMIT 10) d
       WHERE n.id = ANY(${ids}::bigint[])`.execute(db);
     for (const { forId, ...d } of res.rows) out.get(forId)?.push(d);
