@@ -282,6 +282,15 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     await inspector.page.goto(`${server.url}/cases/${caseId}`);
     await inspector.page.getByTestId('case-detail').waitFor();
     await act(inspector.page, 'check_pass', 'to_close', { photo: true });
+    // The photos, before and after side by side: the two after-photos (反馈, 核查), each marked for
+    // its missing EXIF (a hotline report brings none of its own).
+    const after = inspector.page.getByTestId('case-photos-after');
+    await expect.poll(() => after.locator('[data-testid^="photo-"]').count()).toBe(2);
+    expect(await after.locator('[data-flags~="exif_missing"]').count()).toBe(2);
+    expect(await after.textContent()).toContain('无拍摄信息');
+    expect(await inspector.page.getByTestId('case-photos-before').locator('[data-testid^="photo-"]').count()).toBe(0);
+    await inspector.page.getByTestId('case-photos').scrollIntoViewIfNeeded();
+    await shot(inspector.page, 'case-detail-photos.png');
 
     // 领导 督办 on an open case from its page (the case keeps its state).
     const leader = await loginAs('leader');

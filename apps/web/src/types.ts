@@ -128,6 +128,8 @@ export interface CaseItem {
 
 export interface CaseDetail extends CaseItem {
   allowedActions: string[];
+  /** The disposing department's name (whoever may see the case, department list or not). */
+  departmentName?: string | null;
   linkedReports: Array<Partial<CaseItem> & { id: number }>;
   duplicates: Array<Partial<CaseItem> & { id: number; distanceM?: number }>;
   /** A public case's rating and 未解决 by its reporter. */
@@ -164,6 +166,24 @@ export interface TimelineRow {
   onTime: boolean | null;
   note: string | null;
   payload: { photos?: string[]; [k: string]: unknown } | null;
+}
+
+/** A case's photo as GET /api/cases/:id/photos gives it: EXIF, flags, and the log step that brought it. */
+export interface CasePhoto {
+  id: string;
+  width: number;
+  height: number;
+  exif: { takenAt: string | null; lng: number | null; lat: number | null } | null;
+  /** exif_missing | exif_gps_far | exif_time_far | duplicate */
+  flags: string[];
+  createdAt: string;
+  url: string;
+  thumbUrl: string;
+  seq: number | null;
+  action: string | null;
+  attachedAt: string | null;
+  /** The problem (处置前) or the result (处置后). */
+  stage: 'before' | 'after';
 }
 
 export interface DepartmentRef {

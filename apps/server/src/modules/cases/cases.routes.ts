@@ -226,6 +226,16 @@ export async function casesRoutes(app: App) {
     handler: async (req) => cases.timeline(req.auth as Auth, req.params.id),
   });
 
+  app.get('/api/cases/:id/photos', {
+    config: { access: 'cases.read' },
+    schema: {
+      tags: ['cases'],
+      summary: "The case's photos with their EXIF time and place, flags, and the log step that brought each (before and after)",
+      params: IdParam,
+    },
+    handler: async (req) => cases.photos(req.auth as Auth, req.params.id),
+  });
+
   app.get('/api/cases/:id/dispatch-suggestion', {
     config: { access: 'cases.read' },
     schema: {

@@ -168,6 +168,58 @@ describe('cases: the closed loop through the API', () => {
     expect(log).toHaveLength(2);
   });
 
+  it("lists a case's photos before and after, with EXIF and flags, to those who may see the case", async () => {
+    // The inspector's photo says it was taken ~2 km east of the reported place; the handler's has no EXIF.
+    const person = await t.ctx.db.selectFrom('person').select('id').where('username', '=', 'inspector').executeTakeFirstOrThrow();
+    const auth = (await t.ctx.services.auth.loadPerson(person.id)) as Auth;
+    const local = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ').replace(/-/g, ':');
+    const [far] = await t.ctx.services.media.upload(auth, [
+      {
+        filename: 'far.jpg',
+        buffer: await photo('jpeg', {
+          width: 64,
+          height: 48,
+          exif: { at: local, offset: '+08:00', lng: point.lng + 0.02, lat: point.lat },
+        }),
+      },
+    ]);
+    const c = (await report('inspector', { description: '路面塌陷', photos: [(far as { id: string }).id] })).json();
+    const photosOf = (who: string) =>
+      t.app.inject({ method: 'GET', url: `/api/cases/${c.id}/photos`, headers: cookie[who] ? { cookie: cookie[who] as string } : {} });
+    const before = (await photosOf('acceptor')).json();
+    expect(before.items).toHaveLength(1);
+    expect(before.items[0]).toMatchObject({ id: (far as { id: string }).id, action: 'report', seq: 1, caseId: c.id });
+    expect(before.items[0].flags).toContain('exif_gps_far');
+    expect(before.items[0].flags).not.toContain('exif_time_far');
+    expect(before.items[0].exif.lng).toBeCloseTo(point.lng + 0.02, 4);
+    expect(before.items[0].thumbUrl).toBe(`/api/media/${(far as { id: string }).id}/thumb`);
+
+    await ok('acceptor', c.id, 'accept');
+    await ok('shiftlead', c.id, 'register');
+    await ok('dispatcher', c.id, 'dispatch', { departmentId: handlerDept });
+    await ok('handler', c.id, 'sign');
+    const after = await photoId('handler');
+    await ok('handler', c.id, 'feedback', { note: '已修补', photos: [after] });
+    // The handler, who may not read the department list, is told whose case it is.
+    const seen = (await t.app.inject({ method: 'GET', url: `/api/cases/${c.id}`, headers: { cookie: cookie.handler as string } })).json();
+    const deptName = (await t.ctx.db.selectFrom('department').select('name').where('id', '=', handlerDept).executeTakeFirstOrThrow()).name;
+    expect(seen.departmentName).toBe(deptName);
+    const both = (await photosOf('handler')).json();
+    expect(both.items.map((p: { action: string; stage: string }) => `${p.action}:${p.stage}`)).toEqual(['report:before', 'feedback:after']);
+    expect(both.items[1]).toMatchObject({ id: after, flags: ['exif_missing'], exif: null });
+    expect(both.items[1].seq).toBeGreaterThan(both.items[0].seq);
+
+    // Scoped as the case is: no session → 401; a case another department cannot see → 404.
+    expect((await photosOf('nobody')).statusCode).toBe(401);
+    const other = (await report('inspector', { description: '井盖缺失' })).json();
+    const hidden = await t.app.inject({
+      method: 'GET',
+      url: `/api/cases/${other.id}/photos`,
+      headers: { cookie: cookie.handler as string },
+    });
+    expect(hidden.statusCode).toBe(404);
+  });
+
   it('keeps departments to their own cases', async () => {
     const c = (await report('inspector', { description: '井盖破损' })).json();
     const seen = await t.app.inject({ method: 'GET', url: `/api/cases/${c.id}`, headers: { cookie: cookie.handler as string } });
@@ -290,6 +342,11 @@ describe('cases: the closed loop through the API', () => {
     expect(c.state).toBe('self_review');
     const closed = await ok('acceptor', c.id, 'self_approve');
     expect(closed).toMatchObject({ state: 'closed', departmentId: null });
+    // Its photos: the before-photo, then the after-photo sent last.
+    const photos = (
+      await t.app.inject({ method: 'GET', url: `/api/cases/${c.id}/photos`, headers: { cookie: cookie.acceptor as string } })
+    ).json();
+    expect(photos.items.map((p: { action: string; stage: string }) => `${p.action}:${p.stage}`)).toEqual(['report:before', 'report:after']);
   });
 
   it('offers nearby open cases of the same class as duplicates, and merges a report into a case', async () => {

@@ -78,6 +78,9 @@ const PUBLIC_REPORTER: Auth = publicCaller();
  * phase log, queues and timelines. Every transition writes the case row and its
  * case_event in one transaction, guarded by the case version.
  */
+/** Log steps whose photos show the result of the disposal (处置后); the others' show the problem. */
+const AFTER_PHOTO_ACTIONS = new Set(['feedback', 'check_pass', 'check_fail']);
+
 export class CasesService {
   readonly repo: CasesRepository;
   /** Which workflow a class takes in a district: read on every report, cleared by (un)binding. */
@@ -978,6 +981,11 @@ export class CasesService {
       allowedActions: allowedActions(def, { state: c.state as CaseState, pendingRequest: c.pendingRequest }, roleList(auth)),
       linkedReports: await this.repo.linkedReports(c.id),
       duplicates: await this.duplicatesOf(c),
+      // Named here: a handler or an inspector may not read the department list.
+      departmentName:
+        c.departmentId === null
+          ? null
+          : ((await this.ctx.db.selectFrom('department').select('name').where('id', '=', c.departmentId).executeTakeFirst())?.name ?? null),
       // The public reporter's rating and 未解决 (public cases only; no personal data involved).
       publicFeedback: c.source !== 'public' ? [] : await this.repo.publicFeedback(c.id),
     };
@@ -1000,6 +1008,40 @@ export class CasesService {
   async timeline(auth: Auth, id: number) {
     await this.getVisible(auth, id);
     return this.repo.timeline(id);
+  }
+
+  /**
+   * The case's photos with what a reviewer checks them by (EXIF time and place, the flags the
+   * upload and the report's comparison set), each with the log step that brought it (report,
+   * verify, feedback, check…), in the order of the log: before and after, side by side.
+   */
+  async photos(auth: Auth, id: number) {
+    await this.getVisible(auth, id);
+    const [media, log] = await Promise.all([this.ctx.services.media.listForCase(id), this.repo.timeline(id)]);
+    const step = new Map<string, { seq: number; action: string; at: Date; stage: 'before' | 'after' }>();
+    for (const e of log) {
+      const payload = (e.payload ?? {}) as { photos?: unknown; selfHandled?: unknown };
+      const ids = Array.isArray(payload.photos) ? payload.photos.filter((m): m is string => typeof m === 'string') : [];
+      for (const [i, m] of ids.entries()) {
+        if (step.has(m)) continue;
+        // The result of the disposal: 反馈 and 核查 photos, and the last of a 自处理 report's (sent after its before-photos).
+        const after = AFTER_PHOTO_ACTIONS.has(e.action) || (e.action === 'report' && payload.selfHandled === true && i === ids.length - 1);
+        step.set(m, { seq: e.seq, action: e.action, at: e.endedAt, stage: after ? 'after' : 'before' });
+      }
+    }
+    const items = media.map((m) => {
+      const s = step.get(m.id);
+      return {
+        ...m,
+        seq: s?.seq ?? null,
+        action: s?.action ?? null,
+        attachedAt: s ? s.at.toISOString() : null,
+        stage: s?.stage ?? 'before',
+      };
+    });
+    // In the order of the log (a photo no step names, e.g. of a merged report, last).
+    items.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER));
+    return { items };
   }
 
   /**

@@ -1,9 +1,10 @@
-import { Alert, App, Button, Card, Descriptions, Empty, Image, Popconfirm, Space, Spin, Tag, Timeline, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Empty, Popconfirm, Space, Spin, Tag, Timeline, Typography } from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api.ts';
-import type { CaseDetail, CaseItem, DispatchSuggestion, TimelineRow } from '../../types.ts';
+import type { CaseDetail, CaseItem, CasePhoto, DispatchSuggestion, TimelineRow } from '../../types.ts';
 import ActionForm, { useActionErrorText } from './ActionForm.tsx';
+import CasePhotos from './CasePhotos.tsx';
 import { caseLight, className, fmtSpan, fmtTime, useClasses, useDepartments } from './caseUtil.ts';
 import { LightTag } from './LightTag.tsx';
 
@@ -30,6 +31,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
   const errorText = useActionErrorText();
   const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [timeline, setTimeline] = useState<TimelineRow[]>([]);
+  const [photos, setPhotos] = useState<CasePhoto[]>([]);
   const [suggestion, setSuggestion] = useState<DispatchSuggestion | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [action, setAction] = useState<string | null>(null);
@@ -43,10 +45,12 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
     Promise.all([
       api.get<CaseDetail>(`/api/cases/${caseId}`, undefined, ac.signal),
       api.get<TimelineRow[]>(`/api/cases/${caseId}/timeline`, undefined, ac.signal),
+      api.get<{ items: CasePhoto[] }>(`/api/cases/${caseId}/photos`, undefined, ac.signal),
     ])
-      .then(([d, tl]) => {
+      .then(([d, tl, ph]) => {
         setDetail(d);
         setTimeline(tl);
+        setPhotos(ph.items);
         setError(null);
         if (d.allowedActions.includes('dispatch')) {
           api
@@ -72,7 +76,6 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
     );
 
   const dept = departments.find((d) => d.id === detail.departmentId);
-  const photos = timeline.flatMap((r) => (r.payload?.photos ?? []).map((id) => ({ id, action: r.action })));
   const roleName = (r: string | null) => (r ? t(`roles.${r}`, { defaultValue: r }) : '');
 
   const merge = async (into: { id: number }) => {
@@ -166,7 +169,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
           {detail.phaseDeadline && <div className="cl-dim">{fmtTime(detail.phaseDeadline)}</div>}
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.phaseStarted')}>{fmtTime(detail.phaseStartedAt)}</Descriptions.Item>
-        <Descriptions.Item label={t('caseDetail.department')}>{dept?.name ?? '—'}</Descriptions.Item>
+        <Descriptions.Item label={t('caseDetail.department')}>{dept?.name ?? detail.departmentName ?? '—'}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.disposalDeadline')}>{fmtTime(detail.disposalDeadline)}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.reporter')}>
           {detail.reporterContact ? [detail.reporterContact.name, detail.reporterContact.phone].filter(Boolean).join(' ') || '—' : '—'}
@@ -253,22 +256,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
         </Card>
       )}
 
-      <Card size="small" title={t('caseDetail.photos')} data-testid="case-photos">
-        {photos.length === 0 ? (
-          <Typography.Text type="secondary">{t('caseDetail.noPhotos')}</Typography.Text>
-        ) : (
-          <Image.PreviewGroup>
-            <Space wrap>
-              {photos.map((p) => (
-                <div key={p.id} className="cl-photo">
-                  <Image width={96} height={72} src={`/api/media/${p.id}/thumb`} preview={{ src: `/api/media/${p.id}` }} alt={p.id} />
-                  <div className="cl-dim">{t(`actions.${p.action}`, { defaultValue: p.action })}</div>
-                </div>
-              ))}
-            </Space>
-          </Image.PreviewGroup>
-        )}
-      </Card>
+      <CasePhotos photos={photos} />
 
       <Card size="small" title={t('caseDetail.timeline')} data-testid="case-timeline">
         {timeline.length === 0 ? (
