@@ -65,3 +65,60 @@ export async function shot(page: Page, name: string, fullPage = true): Promise<v
   await page.waitForTimeout(400);
   await page.screenshot({ path: path.join(SHOTS, name), fullPage });
 }
+
+/**
+ * A browser context of its own signed in as `username` through the login page, on `target`'s
+ * page. The context is added to `contexts` for the file's afterAll to close.
+ */
+export async function signedIn(
+  browser: Browser,
+  baseUrl: string,
+  contexts: BrowserContext[],
+  username: string,
+  target = '/workbench',
+): Promise<{ page: Page; errors: string[] }> {
+  const { context, page, errors } = await openPage(browser);
+  contexts.push(context);
+  await login(page, baseUrl, username, target);
+  await page.waitForURL((u) => u.pathname === target.split('?')[0], { timeout: 30_000 });
+  return { page, errors };
+}
+
+/** Waits for a workbench to be usable: its queue, its map drawn, its event stream connected. */
+export async function waitWorkbench(page: Page): Promise<void> {
+  await page.getByTestId('workbench').waitFor();
+  await page.locator('[data-testid="case-map"][data-ready="1"]').waitFor({ timeout: 60_000 });
+  await page.locator('[data-testid="live-status"][data-live="1"]').waitFor({ timeout: 15_000 });
+}
+
+/**
+ * Takes an action from the case detail on the page: opens its form, fills the note, reason and a
+ * photo (a file path) when given, submits, and waits for the next state at the next version. A
+ * refusal shown in the form fails with its text (and a screenshot failed-<action>.png).
+ */
+export async function takeAction(
+  page: Page,
+  action: string,
+  nextState: string,
+  fill?: { note?: string; reason?: string; photo?: string },
+): Promise<void> {
+  const detail = page.getByTestId('case-detail');
+  const version = Number(await detail.getAttribute('data-version'));
+  await page.getByTestId(`action-${action}`).click();
+  const modal = page.locator('.ant-modal-wrap:visible');
+  await modal.waitFor();
+  if (fill?.note) await modal.getByTestId('action-note').fill(fill.note);
+  if (fill?.reason) await modal.getByTestId('action-reason').fill(fill.reason);
+  if (fill?.photo) {
+    await modal.locator('input[type=file]').setInputFiles(fill.photo);
+    await modal.locator('.ant-upload-list-item-done').first().waitFor({ timeout: 20_000 });
+  }
+  await modal.getByTestId('action-submit').click();
+  const done = page.locator(`[data-testid="case-detail"][data-state="${nextState}"][data-version="${version + 1}"]`);
+  const failed = modal.getByTestId('action-error');
+  await done.or(failed).first().waitFor({ timeout: 20_000 });
+  if (await failed.isVisible()) {
+    await page.screenshot({ path: path.join(SHOTS, `failed-${action}.png`) });
+    throw new Error(`${action}: ${await failed.textContent()}`);
+  }
+}

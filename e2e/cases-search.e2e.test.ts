@@ -12,7 +12,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { type APIRequestContext, type Browser, type BrowserContext, type Page, request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
+import { HAS_CHROMIUM, launchBrowser, SHOTS, signedIn } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 /** Seeded work orders share this word, so a text search finds exactly them. */
@@ -59,19 +59,10 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
     return ctx;
   }
 
-  /** A browser page logged in as `username`, on `target` (through the login page's `next`). */
-  async function loginAs(username: string, target: string): Promise<{ page: Page; errors: string[] }> {
+  const loginAs = (username: string, target: string) => {
     if (!browser || !server) throw new Error('not started');
-    const { context, page, errors } = await openPage(browser);
-    contexts.push(context);
-    await page.goto(`${server.url}${target}`);
-    await page.waitForURL(/\/login/);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill('demo1234');
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((u) => u.pathname === target.split('?')[0], { timeout: 30_000 });
-    return { page, errors };
-  }
+    return signedIn(browser, server.url, contexts, username, target);
+  };
 
   async function shot(page: Page, name: string): Promise<void> {
     await page.waitForTimeout(400);

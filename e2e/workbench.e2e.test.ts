@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
+import { HAS_CHROMIUM, launchBrowser, shot as shotIn, signedIn, takeAction, waitWorkbench } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 const CLASS_TITLE = '0101 私搭乱建';
@@ -55,58 +55,14 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     if (photoPath) fs.rmSync(path.dirname(photoPath), { recursive: true, force: true });
   }, 60_000);
 
-  /** A browser context logged in as `username`, on `target` (through the login page's `next`). */
-  async function loginAs(username: string, target = '/workbench'): Promise<{ page: Page; errors: string[] }> {
+  const loginAs = (username: string, target = '/workbench') => {
     if (!browser || !server) throw new Error('not started');
-    const { context, page, errors } = await openPage(browser);
-    contexts.push(context);
-    await page.goto(`${server.url}${target}`);
-    await page.waitForURL(/\/login/);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill('demo1234');
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((u) => u.pathname === target.split('?')[0], { timeout: 30_000 });
-    return { page, errors };
-  }
-
-  async function waitWorkbench(page: Page): Promise<void> {
-    await page.getByTestId('workbench').waitFor();
-    await page.locator('[data-testid="case-map"][data-ready="1"]').waitFor({ timeout: 60_000 });
-    await page.locator('[data-testid="live-status"][data-live="1"]').waitFor({ timeout: 15_000 });
-  }
-
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.waitForTimeout(400);
-    await page.screenshot({ path: path.join(SHOTS, name) });
-  }
-
-  /** Takes an action from the case detail: opens its form, fills it, submits, waits for the next state. */
-  async function act(
-    page: Page,
-    action: string,
-    nextState: string,
-    fill?: { note?: string; reason?: string; photo?: boolean },
-  ): Promise<void> {
-    const detail = page.getByTestId('case-detail');
-    const version = Number(await detail.getAttribute('data-version'));
-    await page.getByTestId(`action-${action}`).click();
-    const modal = page.locator('.ant-modal-wrap:visible');
-    await modal.waitFor();
-    if (fill?.note) await modal.getByTestId('action-note').fill(fill.note);
-    if (fill?.reason) await modal.getByTestId('action-reason').fill(fill.reason);
-    if (fill?.photo) {
-      await modal.locator('input[type=file]').setInputFiles(photoPath);
-      await modal.locator('.ant-upload-list-item-done').first().waitFor({ timeout: 20_000 });
-    }
-    await modal.getByTestId('action-submit').click();
-    const done = page.locator(`[data-testid="case-detail"][data-state="${nextState}"][data-version="${version + 1}"]`);
-    const failed = modal.getByTestId('action-error');
-    await done.or(failed).first().waitFor({ timeout: 20_000 });
-    if (await failed.isVisible()) {
-      await page.screenshot({ path: path.join(SHOTS, `failed-${action}.png`) });
-      throw new Error(`${action}: ${await failed.textContent()}`);
-    }
-  }
+    return signedIn(browser, server.url, contexts, username, target);
+  };
+  const shot = (page: Page, name: string) => shotIn(page, name, false);
+  /** An action from the case detail; `photo` attaches the site photo. */
+  const act = (page: Page, action: string, nextState: string, fill?: { note?: string; reason?: string; photo?: boolean }) =>
+    takeAction(page, action, nextState, { ...fill, photo: fill?.photo ? photoPath : undefined });
 
   it('files a hotline report and runs it to 结案 across the roles, live on the dispatcher workbench', async () => {
     if (!server) throw new Error('no server');
