@@ -66,6 +66,53 @@ describe('cases: work queues and counts', () => {
     expect(await todoIds('dispatcher')).not.toContain(a);
   });
 
+  it("gives a person with several roles one role's share of 待办 at a time (role=), counted the same", async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/people',
+      headers: { cookie: cookie.admin as string },
+      payload: {
+        username: 'two_hats',
+        name: '两岗值守',
+        password: 'two-hats-pass-1',
+        roles: [{ role: 'acceptor' }, { role: 'shiftlead' }],
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    cookie.two = await t.login('two_hats', 'two-hats-pass-1');
+    // One case waiting on the acceptor (reported), one on the shift leader only (registered: 作废 is theirs).
+    const report = async (description: string) =>
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/cases',
+          headers: { cookie: cookie.acceptor as string },
+          payload: { source: 'hotline', kind: 'event', classCode: eventClass, description, location: point },
+        })
+      ).json().id as number;
+    const forAcceptor = await report('占道经营');
+    const forShiftlead = await report('乱堆物料');
+    await act('acceptor', forShiftlead, 'accept');
+    await act('shiftlead', forShiftlead, 'register');
+
+    const share = async (role: string) =>
+      (await get('two', `/api/cases?queue=todo&role=${role}&limit=500`)).items.map((c: { id: number }) => c.id);
+    const both = (await get('two', '/api/cases?queue=todo&limit=500')).items.map((c: { id: number }) => c.id);
+    expect(both).toEqual(expect.arrayContaining([forAcceptor, forShiftlead]));
+    expect(await share('acceptor')).toContain(forAcceptor);
+    expect(await share('acceptor')).not.toContain(forShiftlead);
+    expect(await share('shiftlead')).toContain(forShiftlead);
+    expect(await share('shiftlead')).not.toContain(forAcceptor);
+    // The counts follow the share; a role the person does not hold is refused.
+    expect((await counts('two', '?role=acceptor')).todo).toBe((await share('acceptor')).length);
+    const notHeld = await t.app.inject({
+      method: 'GET',
+      url: '/api/cases?queue=todo&role=dispatcher',
+      headers: { cookie: cookie.two as string },
+    });
+    expect(notHeld.statusCode).toBe(403);
+  });
+
   it('counts 待办, overdue, urgent and 已办 as the lists do', async () => {
     const h0 = await counts('handler');
     const todo = await get('handler', '/api/cases?queue=todo&limit=1');

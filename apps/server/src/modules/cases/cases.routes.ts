@@ -1,4 +1,4 @@
-import { ARCHIVE_TYPES, CASE_ACTIONS, CASE_SOURCES, CASE_STATES, EDITIONS, SEVERITIES } from '@cityloop/shared';
+import { ARCHIVE_TYPES, CASE_ACTIONS, CASE_SOURCES, CASE_STATES, EDITIONS, ROLES, SEVERITIES } from '@cityloop/shared';
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../app.ts';
 import { RateLimiter } from '../../lib/rate-limit.ts';
@@ -48,6 +48,9 @@ export const CaseFilters = {
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
+  role: Type.Optional(
+    OneOf(ROLES, { description: "待办 of this one of the caller's roles (a person with several roles works one at a time)" }),
+  ),
 };
 
 const ActionBody = Strict({

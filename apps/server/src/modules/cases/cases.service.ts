@@ -63,6 +63,8 @@ export interface CaseFilter {
   q?: string;
   from?: string;
   to?: string;
+  /** 待办 of this one of the caller's roles only. */
+  role?: Role;
   limit: number;
   offset: number;
 }
@@ -1050,8 +1052,11 @@ export class CasesService {
    * needs (a dispatcher's 回退/延期/挂账 approvals only while one is pending). A department's
    * handlers wait only on their own department's cases.
    */
-  #todoCondition(auth: Auth): ReturnType<typeof sql> {
-    const roles = roleList(auth);
+  #todoCondition(auth: Auth, only?: Role): ReturnType<typeof sql> {
+    if (only !== undefined && !roleList(auth).includes(only)) {
+      throw forbidden(`您没有 ${only} 角色 / You do not hold the role ${only}`);
+    }
+    const roles = only !== undefined ? [only] : roleList(auth);
     const ors: ReturnType<typeof sql>[] = [];
     for (const def of Object.values(WORKFLOW_DEFS)) {
       const byPending = new Map<string, Set<string>>();
@@ -1115,7 +1120,7 @@ export class CasesService {
   async conditions(auth: Auth, f: Omit<CaseFilter, 'limit' | 'offset'>): Promise<ReturnType<typeof sql>[]> {
     const where = await this.#filters(auth, f);
     const queue = f.queue ?? 'all';
-    if (queue === 'todo') where.push(this.#todoCondition(auth));
+    if (queue === 'todo') where.push(this.#todoCondition(auth, f.role));
     else if (queue === 'done') where.push(this.#doneCondition(auth));
     return where;
   }
@@ -1126,6 +1131,6 @@ export class CasesService {
    */
   async counts(auth: Auth, f: Omit<CaseFilter, 'queue' | 'limit' | 'offset'>) {
     const where = await this.#filters(auth, f);
-    return this.repo.counts(where, this.#todoCondition(auth), this.#doneCondition(auth), this.ctx.now());
+    return this.repo.counts(where, this.#todoCondition(auth, f.role), this.#doneCondition(auth), this.ctx.now());
   }
 }

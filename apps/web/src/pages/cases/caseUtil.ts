@@ -129,11 +129,15 @@ export function useDepartments(): DepartmentRef[] {
 /** The roles that have a workbench, in the order a switcher shows them. */
 export const WORKBENCH_ROLES = ['acceptor', 'shiftlead', 'dispatcher', 'handler', 'dept_admin', 'inspector', 'leader', 'admin'] as const;
 
-/** States a role acts on; a person with several roles sees each role's share of the 待办 queue. */
+/**
+ * States a role acts on in some workflow (the transitions' `from`, chases and requests aside): the
+ * state filter a workbench offers. The 待办 queue itself is the server's (`role` names a person's
+ * one role of several).
+ */
 export const ROLE_STATES: Record<string, string[] | null> = {
-  acceptor: ['reported', 'accepted', 'verifying', 'feedback', 'self_review'],
-  shiftlead: ['accepted', 'registered', 'coordination', 'to_close'],
-  dispatcher: ['registered', 'coordination', 'dispatched', 'handling'],
+  acceptor: ['reported', 'accepted', 'verifying', 'feedback', 'self_review', 'reopened'],
+  shiftlead: ['accepted', 'registered', 'coordination', 'dispatched', 'handling', 'suspended', 'to_close', 'reopened'],
+  dispatcher: ['registered', 'coordination', 'dispatched', 'handling', 'suspended'],
   handler: ['dispatched', 'handling', 'suspended'],
   dept_admin: ['dispatched', 'handling', 'suspended'],
   inspector: ['verifying', 'checking'],

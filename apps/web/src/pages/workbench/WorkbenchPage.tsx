@@ -81,6 +81,8 @@ export default function WorkbenchPage() {
   const [queue, setQueue] = useState<Queue>('todo');
   /** Leaders and administrators wait on nothing: their first tab is every case in scope, not a 待办 queue. */
   const overview = OVERVIEW_ROLES.includes(role);
+  /** The role whose share of 待办 the server lists and counts, for a person with several. */
+  const shareOf = myRoles.length > 1 && !overview ? role : undefined;
   const [filters, setFilters] = useState<Filters>({});
   const [search, setSearch] = useState('');
   const [list, setList] = useState<CaseList>({ items: [], total: 0 });
@@ -102,6 +104,8 @@ export default function WorkbenchPage() {
       source: filters.source,
       overdue: filters.overdue ? true : undefined,
       q: filters.q,
+      // A person with several roles works the 待办 of the role picked.
+      role: shareOf,
     };
     try {
       const [l, c] = await Promise.all([
@@ -119,7 +123,7 @@ export default function WorkbenchPage() {
         setListed(true);
       }
     }
-  }, [filters, queue, overview]);
+  }, [filters, queue, overview, shareOf]);
 
   useEffect(() => {
     void load();
@@ -154,12 +158,7 @@ export default function WorkbenchPage() {
     }
   });
 
-  // A person with several roles sees the share of the 待办 queue of the role picked.
-  const roleStates = myRoles.length > 1 ? ROLE_STATES[role] : null;
-  const items = useMemo(
-    () => (queue === 'todo' && roleStates ? list.items.filter((c) => roleStates.includes(c.state)) : list.items),
-    [list.items, queue, roleStates],
-  );
+  const items = list.items;
 
   const points: CasePoint[] = useMemo(
     () =>
@@ -273,10 +272,6 @@ export default function WorkbenchPage() {
   // The overview counts its lights from the list; a 待办 queue has the server's counts.
   const shown = useMemo(() => {
     if (!counts) return null;
-    if (roleStates && !overview) {
-      // Several roles: the tab counts this role's share of 待办.
-      return { ...counts, todo: roleStates.reduce((n, st) => n + (counts.todoByState[st] ?? 0), 0) };
-    }
     if (!overview) return counts;
     const lights = items.map((c) => caseLight(c, now));
     return {
@@ -286,7 +281,7 @@ export default function WorkbenchPage() {
       warning: lights.filter((l) => l === 'yellow').length,
       urgent: items.filter((c) => c.urgent).length,
     };
-  }, [counts, overview, roleStates, items, list.total, now]);
+  }, [counts, overview, items, list.total, now]);
   const countBadges = shown && (
     <span className="cl-count-badges" data-testid="queue-counts">
       <Tag color={shown.overdue > 0 ? '#d4380d' : 'default'} data-testid="count-overdue" data-count={shown.overdue}>
@@ -328,6 +323,7 @@ export default function WorkbenchPage() {
           <ExportButton
             query={{
               queue: overview && queue === 'todo' ? 'all' : queue,
+              role: shareOf,
               state: filters.state,
               classCode: filters.classCode,
               source: filters.source,
@@ -429,7 +425,7 @@ export default function WorkbenchPage() {
             onRow={(c) => ({ onClick: () => select(c.id), 'data-testid': `case-row-${c.number}` }) as React.HTMLAttributes<HTMLElement>}
             footer={() => (
               <span className="cl-dim">
-                {t('workbench.total', { count: queue === 'todo' && roleStates ? items.length : list.total })} · {t('workbench.keys')}
+                {t('workbench.total', { count: list.total })} · {t('workbench.keys')}
               </span>
             )}
           />
