@@ -56,6 +56,8 @@ export async function pick(page: Page, testId: string, text: string): Promise<vo
 /** Picks a node of an antd TreeSelect by typing its name. */
 export async function pickTreeNode(page: Page, testId: string, name: string): Promise<void> {
   await page.getByTestId(testId).click();
+  // Typed only once the list is open (on a busy machine the first keys could otherwise go nowhere).
+  await page.locator('.ant-select-dropdown:visible').first().waitFor();
   await page.keyboard.type(name);
   await page.locator('.ant-select-dropdown:visible .ant-select-tree-node-content-wrapper', { hasText: name }).first().click();
 }

@@ -177,6 +177,10 @@ describe.skipIf(!HAS_CHROMIUM)('flattened workflow: auto-dispatched, fed back to
     await handlerRow.click();
     await hp.locator(`[data-testid="case-detail"][data-case-id="${caseId}"][data-state="dispatched"]`).waitFor();
     await hp.getByTestId('action-sign').waitFor();
+    // Sent with coordinates only, the report is placed in words for the handler, and named with its department.
+    await expect.poll(() => hp.getByTestId('case-address').textContent()).toContain('按坐标推算');
+    expect(await hp.getByTestId('case-fields').textContent()).not.toContain('处置单位—');
+    expect(await hp.getByTestId('case-fields').textContent()).toContain('（监督员）');
     await shot(hp, 'flattened-1-handler-todo.png');
     await hp.getByTestId('open-case-page').click();
     await hp.waitForURL((u) => u.pathname === `/cases/${caseId}`);

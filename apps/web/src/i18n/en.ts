@@ -367,6 +367,7 @@ const en: Resources = {
     no: 'No',
     photos: 'Photos',
     noPhotos: 'No photos',
+    addressDerived: '{{place}} (from the coordinates)',
     photosBefore: 'Before',
     photosAfter: 'After',
     photosFlagged: '{{count}} questionable photo(s)',

@@ -364,6 +364,7 @@ const zhCN = {
     no: '否',
     photos: '照片',
     noPhotos: '暂无照片',
+    addressDerived: '{{place}}（按坐标推算）',
     photosBefore: '处置前',
     photosAfter: '处置后',
     photosFlagged: '{{count}} 张照片存疑',

@@ -32,6 +32,8 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
   const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [timeline, setTimeline] = useState<TimelineRow[]>([]);
   const [photos, setPhotos] = useState<CasePhoto[]>([]);
+  /** Where a report sent with coordinates only is, in words (reverse geocoding; nothing is stored). */
+  const [place, setPlace] = useState<string | null>(null);
   const [suggestion, setSuggestion] = useState<DispatchSuggestion | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [action, setAction] = useState<string | null>(null);
@@ -66,6 +68,21 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
       });
     return () => ac.abort();
   }, [caseId, refreshKey, reloads, t]);
+
+  const needsPlace = detail !== null && detail.address === null && detail.lng != null && detail.lat != null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: asked once per case (its place does not change)
+  useEffect(() => {
+    setPlace(null);
+    if (!needsPlace || !detail) return;
+    const ac = new AbortController();
+    api
+      .get<{ description: string; source: string }>('/api/geocode/reverse', { lng: detail.lng, lat: detail.lat }, ac.signal)
+      .then((r) => {
+        if (r.source !== 'coordinates') setPlace(r.description);
+      })
+      .catch(() => {});
+    return () => ac.abort();
+  }, [detail?.id, needsPlace]);
 
   if (error) return <Alert type="error" showIcon title={error} />;
   if (!detail)
@@ -156,7 +173,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
           {detail.description}
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.address')} span={2}>
-          {detail.address ?? '—'}
+          <span data-testid="case-address">{detail.address ?? (place ? t('caseDetail.addressDerived', { place }) : '—')}</span>
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.location')}>
           {detail.lng != null && detail.lat != null ? `${detail.lng.toFixed(6)}, ${detail.lat.toFixed(6)}` : '—'}
@@ -172,7 +189,11 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
         <Descriptions.Item label={t('caseDetail.department')}>{dept?.name ?? detail.departmentName ?? '—'}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.disposalDeadline')}>{fmtTime(detail.disposalDeadline)}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.reporter')}>
-          {detail.reporterContact ? [detail.reporterContact.name, detail.reporterContact.phone].filter(Boolean).join(' ') || '—' : '—'}
+          {/* A caller's contact as given; else the staff member who filed it (the log's first step). */}
+          {(detail.reporterContact ? [detail.reporterContact.name, detail.reporterContact.phone].filter(Boolean).join(' ') : '') ||
+            (timeline[0]?.action === 'report' && timeline[0].actorName
+              ? t('caseDetail.actor', { name: timeline[0].actorName, role: roleName(timeline[0].actorRole) })
+              : '—')}
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.createdAt')}>{fmtTime(detail.createdAt)}</Descriptions.Item>
         {detail.closedAt && <Descriptions.Item label={t('caseDetail.closedAt')}>{fmtTime(detail.closedAt)}</Descriptions.Item>}
