@@ -216,5 +216,27 @@ describe('cases: group commit of intake', () => {
     const orphans = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM case_file c WHERE NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id)`.execute(t.ctx.db);
     expect(orphans.rows[0]?.n).toBe(0);
+
+    // Statistics follow growth: a batch that takes the cases past the threshold renews them in the
+    // background (ANALYZE of a table this small reads every row, so the estimate is then exact);
+    // the next batch, short of the next doubling, does not.
+    const growing = new IntakeCommitter(t.ctx, t.ctx.services.cases.repo, 200, 1, 1);
+    // The first batch a process sees sets the next threshold: the next power of two above it.
+    const first = await growing.commit(pending(10, []));
+    const id = first?.id ?? 0;
+    const toCross = 2 ** Math.ceil(Math.log2(id + 1)) - id;
+    await Promise.all(Array.from({ length: toCross }, (_, k) => growing.commit(pending(100 + k, []))));
+    expect(growing.stats.analysed).toBe(1);
+    await growing.analysed();
+    const estimate = async () =>
+      (
+        await sql<{ estimate: number; n: number }>`
+          SELECT (SELECT reltuples FROM pg_class WHERE relname = 'case_file')::int AS estimate,
+                 (SELECT count(*) FROM case_file)::int AS n`.execute(t.ctx.db)
+      ).rows[0];
+    const after = await estimate();
+    expect(after?.estimate).toBe(after?.n);
+    await growing.commit(pending(11, []));
+    expect(growing.stats.analysed).toBe(1);
   });
 });

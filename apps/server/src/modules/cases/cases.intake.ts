@@ -46,8 +46,11 @@ interface Waiting {
 export class IntakeCommitter {
   readonly #queue: Waiting[] = [];
   #writers = 0;
+  /** The case id at which the tables' statistics are renewed next (see #followGrowth). */
+  #analyseAt = 0;
+  #analysing: Promise<void> | null = null;
   /** Batches written and reports in them, for health checks and the benchmark. */
-  readonly stats = { batches: 0, reports: 0, retriedAlone: 0 };
+  readonly stats = { batches: 0, reports: 0, retriedAlone: 0, analysed: 0 };
 
   constructor(
     private readonly ctx: Context,
@@ -55,6 +58,8 @@ export class IntakeCommitter {
     private readonly maxBatch = 200,
     /** Batches written at once; the day's counter row still orders their numbering. */
     private readonly maxWriters = 1,
+    /** The first case count at which statistics are renewed (then at each doubling). */
+    private readonly analyseFrom = 1024,
   ) {}
 
   commit(p: PendingCase): Promise<(CaseRow & { duplicates: Duplicate[] }) | null> {
@@ -145,7 +150,40 @@ export class IntakeCommitter {
     }
     this.stats.batches++;
     this.stats.reports += out.filter((r) => r !== null && !(r instanceof Error)).length;
+    this.#followGrowth(out);
     return out;
+  }
+
+  /**
+   * Renews the statistics of the case tables each time the cases double (from 1,024 on, by the
+   * newest id), in the background. The hot statements are planned once per connection on
+   * PostgreSQL and from whatever statistics there are on PGlite (no autovacuum there): in a young
+   * city those describe a table a fraction of its size, and the plans made from them (a hashed
+   * scan of every case for the idempotency check, a walk over all open cases for duplicates) get
+   * dearer as it grows until statistics catch up. ANALYZE samples a bounded number of rows and
+   * makes PostgreSQL plan again; at doublings it runs some twenty times in a city's life.
+   */
+  #followGrowth(out: Array<CaseRow | null | Error>): void {
+    let newest = 0;
+    for (const r of out) if (r !== null && !(r instanceof Error) && r.id > newest) newest = r.id;
+    if (newest === 0) return;
+    if (this.#analyseAt === 0) this.#analyseAt = Math.max(this.analyseFrom, 2 ** Math.ceil(Math.log2(newest + 1)));
+    if (newest < this.#analyseAt || this.#analysing) return;
+    this.#analyseAt = 2 ** Math.ceil(Math.log2(newest + 1));
+    this.stats.analysed++;
+    this.#analysing = this.ctx.database
+      .exec('ANALYZE case_file, case_event')
+      .catch(() => {
+        // Autovacuum (PostgreSQL) or the nightly tidy (PGlite) does it later.
+      })
+      .finally(() => {
+        this.#analysing = null;
+      });
+  }
+
+  /** Settles once a renewal of the statistics started by intake has finished (at once if none runs). */
+  async analysed(): Promise<void> {
+    await this.#analysing;
   }
 
   /** Files reports of one day that all have photos or all have none; returns the rows written by position. */
