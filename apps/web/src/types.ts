@@ -129,7 +129,7 @@ export interface CaseItem {
 export interface CaseDetail extends CaseItem {
   allowedActions: string[];
   /** The disposing department's name (whoever may see the case, department list or not). */
-  departmentName?: string | null;
+  departmentName: string | null;
   linkedReports: Array<Partial<CaseItem> & { id: number }>;
   duplicates: Array<Partial<CaseItem> & { id: number; distanceM?: number }>;
   /** A public case's rating and 未解决 by its reporter. */

@@ -37,7 +37,7 @@ const COMPRESSIBLE = /^(application\/([\w.+-]+\+)?(json|xml)|text\/(csv|plain|xm
 
 /**
  * Compresses the API's text answers of 1 kB or more for clients that accept it (a queue page of
- * 200 cases is about 190 kB of JSON, 10–15× less in brotli). Answers that set their own
+ * 200 cases is about 190 kB of JSON). Answers that set their own
  * Content-Encoding (kept bodies such as the region outlines, the console's precompressed files)
  * and streams (the event stream, photos, downloads) pass untouched.
  */

@@ -167,9 +167,11 @@ export class IntakeCommitter {
     let newest = 0;
     for (const r of out) if (r !== null && !(r instanceof Error) && r.id > newest) newest = r.id;
     if (newest === 0) return;
-    if (this.#analyseAt === 0) this.#analyseAt = Math.max(this.analyseFrom, 2 ** Math.ceil(Math.log2(newest + 1)));
+    // The next power of two above the newest id.
+    const next = 2 ** Math.ceil(Math.log2(newest + 1));
+    if (this.#analyseAt === 0) this.#analyseAt = Math.max(this.analyseFrom, next);
     if (newest < this.#analyseAt || this.#analysing) return;
-    this.#analyseAt = 2 ** Math.ceil(Math.log2(newest + 1));
+    this.#analyseAt = next;
     this.stats.analysed++;
     this.#analysing = this.ctx.database
       .exec('ANALYZE case_file, case_event')

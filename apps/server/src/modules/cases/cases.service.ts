@@ -984,10 +984,7 @@ export class CasesService {
       linkedReports: await this.repo.linkedReports(c.id),
       duplicates: await this.duplicatesOf(c),
       // Named here: a handler or an inspector may not read the department list.
-      departmentName:
-        c.departmentId === null
-          ? null
-          : ((await this.ctx.db.selectFrom('department').select('name').where('id', '=', c.departmentId).executeTakeFirst())?.name ?? null),
+      departmentName: c.departmentId === null ? null : (await this.ctx.services.orgs.getDepartment(c.departmentId)).name,
       // The public reporter's rating and 未解决 (public cases only; no personal data involved).
       publicFeedback: c.source !== 'public' ? [] : await this.repo.publicFeedback(c.id),
     };

@@ -5,7 +5,7 @@ import { api } from '../../api.ts';
 import type { CaseDetail, CaseItem, CasePhoto, DispatchSuggestion, TimelineRow } from '../../types.ts';
 import ActionForm, { useActionErrorText } from './ActionForm.tsx';
 import CasePhotos from './CasePhotos.tsx';
-import { caseLight, className, fmtSpan, fmtTime, useClasses, useDepartments } from './caseUtil.ts';
+import { caseLight, className, fmtSpan, fmtTime, useClasses } from './caseUtil.ts';
 import { LightTag } from './LightTag.tsx';
 
 export { LightTag };
@@ -27,7 +27,6 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
   const { t, i18n } = useTranslation();
   const { message } = App.useApp();
   const classes = useClasses();
-  const departments = useDepartments();
   const errorText = useActionErrorText();
   const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [timeline, setTimeline] = useState<TimelineRow[]>([]);
@@ -92,7 +91,6 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
       </div>
     );
 
-  const dept = departments.find((d) => d.id === detail.departmentId);
   const roleName = (r: string | null) => (r ? t(`roles.${r}`, { defaultValue: r }) : '');
 
   const merge = async (into: { id: number }) => {
@@ -186,7 +184,7 @@ export default function CaseDetailView({ caseId, refreshKey = 0, onChanged, show
           {detail.phaseDeadline && <div className="cl-dim">{fmtTime(detail.phaseDeadline)}</div>}
         </Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.phaseStarted')}>{fmtTime(detail.phaseStartedAt)}</Descriptions.Item>
-        <Descriptions.Item label={t('caseDetail.department')}>{dept?.name ?? detail.departmentName ?? '—'}</Descriptions.Item>
+        <Descriptions.Item label={t('caseDetail.department')}>{detail.departmentName ?? '—'}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.disposalDeadline')}>{fmtTime(detail.disposalDeadline)}</Descriptions.Item>
         <Descriptions.Item label={t('caseDetail.reporter')}>
           {/* A caller's contact as given; else the staff member who filed it (the log's first step). */}
