@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, pick, shot, login as signIn } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, openPage, pick, shot, login as signIn } from './browser.ts';
 import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts';
 
 /** Real Yichang district boundaries beside the repository (tests only; the product never reads them). */
@@ -79,9 +79,7 @@ describe.skipIf(!HAS_CHROMIUM)('应用维护: maintenance pages and the census',
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
   }, 60_000);
 
   /** Signs in on the login page that `target` redirects to. */

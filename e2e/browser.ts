@@ -124,3 +124,10 @@ export async function takeAction(
     throw new Error(`${action}: ${await failed.textContent()}`);
   }
 }
+
+/** A file's teardown: its browser contexts, the browser, then its server. */
+export async function closeAll(contexts: BrowserContext[], browser?: Browser, server?: { stop(): Promise<void> }): Promise<void> {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { type APIRequestContext, type Browser, type BrowserContext, type Page, request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, SHOTS, signedIn } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, SHOTS, signedIn } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 /** Seeded work orders share this word, so a text search finds exactly them. */
@@ -128,10 +128,8 @@ describe.skipIf(!HAS_CHROMIUM)('case search, export and import', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
     for (const a of apis) await a.dispose().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 

@@ -8,7 +8,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, pickTreeNode, shot, login as signIn } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, openPage, pickTreeNode, shot, login as signIn } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 interface Hit {
@@ -61,9 +61,7 @@ describe.skipIf(!HAS_CHROMIUM)('dispatch rules: create, test, disable', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
   }, 60_000);
 
   async function login(page: Page, username: string, target: string): Promise<void> {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, openPage, SHOTS } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 interface Place {
@@ -154,9 +154,7 @@ describe.skipIf(!HAS_CHROMIUM)('evaluation reports: ranking, drill-down, statist
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
   }, 60_000);
 
   it('ranks the districts with grades and opens the cases behind a number', async () => {

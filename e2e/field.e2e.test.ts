@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, SHOTS } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, SHOTS } from './browser.ts';
 import { ensureWebBuild, ROOT, startServer, type TestServer } from './server.ts';
 
 interface Place {
@@ -131,9 +131,7 @@ describe.skipIf(!HAS_CHROMIUM)('field app: an inspector and a handler on their p
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
     fs.rmSync(dir, { recursive: true, force: true });
     if (Object.keys(figures).length) console.log(JSON.stringify({ bench: 'field', ...figures }));
   }, 60_000);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, pickTreeNode, shot as shotIn, signedIn, takeAction, waitWorkbench } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, pickTreeNode, shot as shotIn, signedIn, takeAction, waitWorkbench } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 /** The event class bound to the flattened workflow (city-wide). */
@@ -71,9 +71,7 @@ describe.skipIf(!HAS_CHROMIUM)('flattened workflow: auto-dispatched, fed back to
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
     if (photoDir) fs.rmSync(photoDir, { recursive: true, force: true });
   }, 60_000);
 

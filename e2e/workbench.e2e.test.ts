@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, shot as shotIn, signedIn, takeAction, waitWorkbench } from './browser.ts';
+import { closeAll, HAS_CHROMIUM, launchBrowser, shot as shotIn, signedIn, takeAction, waitWorkbench } from './browser.ts';
 import { ensureWebBuild, startServer, type TestServer } from './server.ts';
 
 const CLASS_TITLE = '0101 私搭乱建';
@@ -49,9 +49,7 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop();
+    await closeAll(contexts, browser, server);
     if (photoPath) fs.rmSync(path.dirname(photoPath), { recursive: true, force: true });
   }, 60_000);
 
