@@ -104,7 +104,7 @@ export class IntakeCommitter {
     for (const [i, w] of batch.entries()) {
       const r = results[i];
       if (r instanceof Error) w.reject(r);
-      else w.resolve(r ? { ...r, duplicates: dups.get(r.id) ?? [] } : null);
+      else w.resolve(r ? Object.assign(r, { duplicates: dups.get(r.id) ?? [] }) : null);
     }
   }
 
@@ -125,7 +125,9 @@ export class IntakeCommitter {
         seen.add(k);
       }
       const unit = `${p.photos.length > 0 ? 'photos' : 'plain'}:${p.day}`;
-      units.set(unit, [...(units.get(unit) ?? []), i]);
+      const members = units.get(unit);
+      if (members) members.push(i);
+      else units.set(unit, [i]);
     }
     const run = async (idx: number[]) => {
       for (const { ord, row } of await this.#insert(idx, ps)) out[ord] = row;
