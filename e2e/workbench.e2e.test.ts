@@ -198,12 +198,18 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     const wp = watcher.page;
     await wp.getByTestId(`case-row-${number}`).waitFor({ timeout: 15_000 });
     expect(await wp.evaluate(() => (globalThis as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    // The queue names the suggested department (and how it was found) before the case is opened.
+    const inQueue = wp.getByTestId(`case-row-${number}`).getByTestId('queue-suggestion');
+    await expect.poll(() => inQueue.textContent()).toContain('按规则');
+    const suggestedDept = ((await inQueue.textContent()) ?? '').replace('按规则', '').trim();
+    expect(suggestedDept.length).toBeGreaterThan(0);
     await shot(wp, 'workbench-dispatcher.png');
 
-    // 派遣 with the suggested department prefilled.
+    // 派遣 with the suggested department prefilled: the same one the queue named.
     await wp.getByTestId(`case-row-${number}`).click();
     await wp.getByTestId('dispatch-suggestion').waitFor();
     expect(await wp.getByTestId('dispatch-suggestion').textContent()).toMatch(/规则/);
+    expect(await wp.getByTestId('dispatch-suggestion').textContent()).toContain(suggestedDept);
     await shot(wp, 'case-detail-dispatch.png');
     await wp.getByTestId('action-dispatch').click();
     const modal = wp.locator('.ant-modal-wrap:visible');

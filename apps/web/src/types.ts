@@ -124,7 +124,20 @@ export interface CaseItem {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** In a list asked with suggest=true, on cases waiting for dispatch: where the routing rules send it. */
+  suggestion?: QueueSuggestion | null;
 }
+
+/** The routing rules' suggestion for a case in a queue (the case detail has the alternatives too). */
+export type QueueSuggestion =
+  | {
+      kind: 'department';
+      department: { id: number; name: string };
+      via: 'rule' | 'maintainer' | 'street_office';
+      rule: { id: number; name: string } | null;
+      explanation: string;
+    }
+  | { kind: 'coordination'; reason: 'no_rule' | 'disputed'; explanation: string };
 
 export interface CaseDetail extends CaseItem {
   allowedActions: string[];

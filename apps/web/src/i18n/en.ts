@@ -311,6 +311,8 @@ const en: Resources = {
     keys: '↑↓ to pick a case, Esc to close it',
     colCreated: 'Reported',
     colDescription: 'Description',
+    colSuggestion: 'Suggested department',
+    suggestionRule: 'Rule: {{name}}',
     empty: 'No cases',
     total: '{{count}} in all',
     overdueBy: '{{time}} overdue',

@@ -308,6 +308,8 @@ const zhCN = {
     keys: '↑↓ 选择案卷，Esc 关闭详情',
     colCreated: '上报时间',
     colDescription: '问题描述',
+    colSuggestion: '建议处置单位',
+    suggestionRule: '命中规则：{{name}}',
     empty: '暂无案卷',
     total: '共 {{count}} 件',
     overdueBy: '超时 {{time}}',

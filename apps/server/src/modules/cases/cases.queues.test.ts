@@ -66,6 +66,41 @@ describe('cases: work queues and counts', () => {
     expect(await todoIds('dispatcher')).not.toContain(a);
   });
 
+  it("shows the dispatcher each waiting case's suggested department and rule in the queue (suggest=true)", async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { cookie: cookie.acceptor as string },
+      payload: { source: 'hotline', kind: 'event', classCode: eventClass, description: '人行道私搭棚架', location: point },
+    });
+    const waiting = res.json().id as number;
+    await act('acceptor', waiting, 'accept');
+    await act('shiftlead', waiting, 'register');
+    const inHand = await dispatched('井盖破损待处置');
+    await act('handler', inHand, 'sign');
+    await act('handler', inHand, 'postpone_request', { reason: '等待配件', extension: { value: 1, unit: 'day' } });
+
+    const own = await get('dispatcher', `/api/cases/${waiting}/dispatch-suggestion`);
+    expect(own.kind).toBe('department');
+    const listed = await get('dispatcher', '/api/cases?queue=todo&suggest=true&limit=200');
+    const row = listed.items.find((c: { id: number }) => c.id === waiting);
+    expect(row.suggestion).toEqual({
+      kind: 'department',
+      department: own.department,
+      via: own.via,
+      rule: own.rule,
+      explanation: own.explanation,
+    });
+    // Only cases waiting for dispatch carry one; a request to decide has its department already.
+    const request = listed.items.find((c: { id: number }) => c.id === inHand);
+    expect(request.state).toBe('handling');
+    expect(request).not.toHaveProperty('suggestion');
+    // Without the flag the list is as before.
+    const plain = await get('dispatcher', '/api/cases?queue=todo&limit=200');
+    expect(plain.items.find((c: { id: number }) => c.id === waiting)).not.toHaveProperty('suggestion');
+    await act('dispatcher', inHand, 'postpone_approve');
+  });
+
   it("gives a person with several roles one role's share of 待办 at a time (role=), counted the same", async () => {
     const created = await t.app.inject({
       method: 'POST',

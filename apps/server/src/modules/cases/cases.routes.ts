@@ -190,6 +190,9 @@ export async function casesRoutes(app: App) {
       querystring: Strict({
         queue: Type.Optional(OneOf(['todo', 'done', 'all'] as const)),
         ...CaseFilters,
+        suggest: Type.Optional(
+          Type.Boolean({ description: 'cases waiting for dispatch (待派遣) carry the department the routing rules suggest, and the rule' }),
+        ),
         limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
         offset: Type.Integer({ minimum: 0, default: 0 }),
       }),

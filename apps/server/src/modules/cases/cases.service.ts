@@ -65,6 +65,8 @@ export interface CaseFilter {
   to?: string;
   /** 待办 of this one of the caller's roles only. */
   role?: Role;
+  /** Cases waiting for dispatch (待派遣) carry the routing rules' suggestion. */
+  suggest?: boolean;
   limit: number;
   offset: number;
 }
@@ -992,7 +994,10 @@ export class CasesService {
 
   /** What the routing rules suggest for this case, with the rule that matched (for the dispatcher). */
   async dispatchSuggestion(auth: Auth, id: number) {
-    const c = await this.getVisible(auth, id);
+    return this.#suggestionFor(await this.getVisible(auth, id));
+  }
+
+  #suggestionFor(c: CaseRow) {
     return this.ctx.services.dispatch.suggest({
       edition: c.edition as Edition,
       kind: c.kind,
@@ -1110,7 +1115,24 @@ export class CasesService {
    * the caller acted on, `all` = everything in scope. Urgent first, then nearest deadline.
    */
   async list(auth: Auth, f: CaseFilter) {
-    return this.repo.list(await this.conditions(auth, f), f.limit, f.offset);
+    const page = await this.repo.list(await this.conditions(auth, f), f.limit, f.offset);
+    if (!f.suggest) return page;
+    // The dispatcher's queue shows where each case would go before it is opened: the same
+    // suggestion as the case's own, without the alternatives (the case detail lists those).
+    const items = await Promise.all(
+      page.items.map(async (c) => {
+        if (c.state !== 'registered') return c;
+        const s = await this.#suggestionFor(c).catch(() => null);
+        const suggestion =
+          s === null
+            ? null
+            : s.kind === 'department'
+              ? { kind: s.kind, department: s.department, via: s.via, rule: s.rule, explanation: s.explanation }
+              : { kind: s.kind, reason: s.reason, explanation: s.explanation };
+        return { ...c, suggestion };
+      }),
+    );
+    return { ...page, items };
   }
 
   /** The SQL conditions (on `case_file c`) of a list: the caller's scope, the filters and the queue. Exports use the same. */

@@ -1,12 +1,26 @@
 import { ExportOutlined, PhoneOutlined, ReloadOutlined } from '@ant-design/icons';
 import { CASE_SOURCES, CASE_STATES } from '@cityloop/shared';
-import { Badge, Button, Drawer, Input, Segmented, Select, Switch, Table, type TableColumnsType, Tabs, Tag, TreeSelect } from 'antd';
+import {
+  Badge,
+  Button,
+  Drawer,
+  Input,
+  Segmented,
+  Select,
+  Switch,
+  Table,
+  type TableColumnsType,
+  Tabs,
+  Tag,
+  Tooltip,
+  TreeSelect,
+} from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../../api.ts';
 import { useSession } from '../../session.tsx';
-import type { CaseCounts, CaseItem, CaseList, ClassNode } from '../../types.ts';
+import type { CaseCounts, CaseItem, CaseList, ClassNode, QueueSuggestion } from '../../types.ts';
 import { caseLight, className, fmtTime, ROLE_STATES, useClasses, useNow, WORKBENCH_ROLES } from '../cases/caseUtil.ts';
 import { LightTag } from '../cases/LightTag.tsx';
 import ExportButton from '../exchange/ExportButton.tsx';
@@ -33,10 +47,11 @@ const PAGE_SIZE = 200;
 const OVERVIEW_ROLES = ['leader', 'admin'];
 
 /** Columns each role sees beside number, deadline and state. */
-const ROLE_COLUMNS: Record<string, Array<'class' | 'source' | 'created' | 'description'>> = {
+const ROLE_COLUMNS: Record<string, Array<'class' | 'source' | 'created' | 'description' | 'suggestion'>> = {
   acceptor: ['source', 'class', 'description'],
   shiftlead: ['class', 'description', 'source'],
-  dispatcher: ['class', 'description', 'created'],
+  // Where each waiting case would go, in place of the time reported (the countdown tells the urgency).
+  dispatcher: ['class', 'suggestion', 'description'],
   handler: ['class', 'description', 'created'],
   dept_admin: ['class', 'description', 'created'],
   inspector: ['class', 'description'],
@@ -66,6 +81,31 @@ function classTreeData(nodes: ClassNode[], kindLabel: (k: string) => string): Cl
   }));
 }
 
+/** Where the routing rules send a waiting case: the department and how it was found, or the coordination queue. */
+function SuggestionCell({ s }: { s: QueueSuggestion | null | undefined }) {
+  const { t } = useTranslation();
+  if (!s) return <span className="cl-dim">—</span>;
+  if (s.kind === 'coordination') {
+    return (
+      <Tooltip title={s.explanation}>
+        <Tag color="orange" data-testid="queue-suggestion">
+          {t(`dispatchRules.coordination.${s.reason}`)}
+        </Tag>
+      </Tooltip>
+    );
+  }
+  return (
+    <Tooltip title={s.rule ? t('workbench.suggestionRule', { name: s.rule.name }) : s.explanation}>
+      <span data-testid="queue-suggestion">
+        {s.department.name}
+        <Tag bordered={false} style={{ marginInlineStart: 4 }}>
+          {t(`dispatchRules.via.${s.via}`)}
+        </Tag>
+      </span>
+    </Tooltip>
+  );
+}
+
 /** A centre role's workbench: 待办/已办 queue with counts, filters and countdowns beside a map of the listed cases, live. */
 export default function WorkbenchPage() {
   const { t } = useTranslation();
@@ -83,6 +123,7 @@ export default function WorkbenchPage() {
   const overview = OVERVIEW_ROLES.includes(role);
   /** The role whose share of 待办 the server lists and counts, for a person with several. */
   const shareOf = myRoles.length > 1 && !overview ? role : undefined;
+  const suggests = (ROLE_COLUMNS[role] ?? []).includes('suggestion');
   const [filters, setFilters] = useState<Filters>({});
   const [search, setSearch] = useState('');
   const [list, setList] = useState<CaseList>({ items: [], total: 0 });
@@ -109,7 +150,13 @@ export default function WorkbenchPage() {
     };
     try {
       const [l, c] = await Promise.all([
-        api.get<CaseList>('/api/cases', { ...q, queue: overview && queue === 'todo' ? 'all' : queue, limit: PAGE_SIZE }),
+        api.get<CaseList>('/api/cases', {
+          ...q,
+          queue: overview && queue === 'todo' ? 'all' : queue,
+          limit: PAGE_SIZE,
+          // The dispatcher sees where each waiting case would go without opening it.
+          suggest: suggests ? true : undefined,
+        }),
         api.get<CaseCounts>('/api/cases/counts', q),
       ]);
       if (seq !== reqSeq.current) return;
@@ -123,7 +170,7 @@ export default function WorkbenchPage() {
         setListed(true);
       }
     }
-  }, [filters, queue, overview, shareOf]);
+  }, [filters, queue, overview, shareOf, suggests]);
 
   useEffect(() => {
     void load();
@@ -262,6 +309,14 @@ export default function WorkbenchPage() {
           };
         case 'created':
           return { key: k, title: t('workbench.colCreated'), width: 130, render: (_: unknown, c: CaseItem) => fmtTime(c.createdAt) };
+        case 'suggestion':
+          return {
+            key: k,
+            title: t('workbench.colSuggestion'),
+            width: 150,
+            ellipsis: true,
+            render: (_: unknown, c: CaseItem) => <SuggestionCell s={c.suggestion} />,
+          };
         default:
           return { key: k, title: t('workbench.colDescription'), ellipsis: true, render: (_: unknown, c: CaseItem) => c.description };
       }
