@@ -46,6 +46,7 @@ interface Waiting {
 export class IntakeCommitter {
   readonly #queue: Waiting[] = [];
   #writers = 0;
+  #drainScheduled = false;
   /** The case id at which the tables' statistics are renewed next (see #followGrowth). */
   #analyseAt = 0;
   #analysing: Promise<void> | null = null;
@@ -65,7 +66,17 @@ export class IntakeCommitter {
   commit(p: PendingCase): Promise<(CaseRow & { duplicates: Duplicate[] }) | null> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ p, resolve, reject });
-      if (this.#writers < this.maxWriters) void this.#drain();
+      if (this.#writers < this.maxWriters && !this.#drainScheduled) {
+        // The writer starts after the requests already received have had their turn, so that
+        // they join this batch. It matters on PGlite above all: its queries complete without
+        // leaving the microtask queue, so a writer started at once took every report alone
+        // (one commit per report, while the rest waited unread on their sockets).
+        this.#drainScheduled = true;
+        setImmediate(() => {
+          this.#drainScheduled = false;
+          void this.#drain();
+        });
+      }
     });
   }
 
