@@ -1,6 +1,7 @@
 /**
  * Intake end to end: reports/s through the real HTTP API (validate, locate, duplicate
- * check, workflow, commit with the phase log) with concurrent clients, on PostgreSQL when
+ * check, workflow, automatic dispatch for the half of the classes bound to the flattened loop,
+ * commit with the phase log) with concurrent clients, on PostgreSQL when
  * DATABASE_URL or TEST_DATABASE_URL is set (a throwaway database), else on PGlite.
  * Baselines in the same run, with the same concurrency, so the ratios can be read on a noisy
  * machine: single-row INSERTs of a comparable row (point + jsonb + text), and the HTTP floor
@@ -110,7 +111,17 @@ async function run(
   kind: 'postgres' | 'pglite',
   rawInsert: (i: number) => Promise<void>,
 ): Promise<Record<string, number | null>> {
-  const { config, key, points, classes } = await demoCity(database, Number(process.env.BENCH_SCALE ?? 1));
+  const { config, ctx, key, points, classes } = await demoCity(database, Number(process.env.BENCH_SCALE ?? 1));
+  // Every other class runs the flattened loop, so half the reports are registered and dispatched
+  // automatically at intake (the routing rules pick the department, or the coordination queue).
+  for (const [i, classCode] of classes.entries()) {
+    if (i % 2 === 1) {
+      await ctx.services.cases.bindWorkflow(
+        { edition: 'CJT214-2007', kind: 'event', classCode, districtId: null, workflow: 'flattened' },
+        null,
+      );
+    }
+  }
 
   const app = await buildApp({ config, database, logger: false });
   // The HTTP floor: the same authenticated POST to a route that does nothing.
@@ -140,6 +151,13 @@ async function run(
     await stopProfile();
 
     const batches = app.ctx.services.cases.intakeStats.batches - stats0.batches;
+    const routed = (
+      await sql<{ dispatched: number; coordination: number; all: number }>`
+        SELECT count(*) FILTER (WHERE workflow = 'flattened' AND state = 'dispatched')::int AS dispatched,
+               count(*) FILTER (WHERE workflow = 'flattened' AND state = 'coordination')::int AS coordination,
+               count(*)::int AS all
+        FROM case_file`.execute(database.db)
+    ).rows[0] ?? { dispatched: 0, coordination: 0, all: 0 };
     const reports = app.ctx.services.cases.intakeStats.reports - stats0.reports;
 
     await pool(WARMUP, CONCURRENCY, (i) => rawInsert(REPORTS + i));
@@ -162,6 +180,10 @@ async function run(
       http_floor_per_s: Math.round(httpPerS),
       of_http_floor: round(reportsPerS / httpPerS, 3),
       reports_per_commit: round(reports / Math.max(1, batches), 1),
+      // Reports registered and dispatched automatically at intake (the flattened loop): to a
+      // department by the routing rules, or to the coordination queue where none applies.
+      auto_dispatched_share: round(routed.dispatched / Math.max(1, routed.all), 2),
+      auto_coordination_share: round(routed.coordination / Math.max(1, routed.all), 2),
       // CPU milliseconds per report and per raw insert: this process, and the database's backends.
       report_node_cpu_ms: perReport.node_cpu_ms,
       report_pg_cpu_ms: perReport.pg_cpu_ms,
