@@ -358,4 +358,61 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     await shot(page, 'workbench-two-roles.png');
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('dispatches the checked cases of the queue to their suggested departments in one go', async () => {
+    if (!server || !browser) throw new Error('not started');
+    const url = server.url;
+    const apiAs = async (username: string) => {
+      const ctx = await (browser as Browser).newContext();
+      contexts.push(ctx);
+      expect((await ctx.request.post(`${url}/api/auth/login`, { data: { username, password: 'demo1234' } })).ok()).toBe(true);
+      return ctx.request;
+    };
+    const acceptor = await apiAs('acceptor');
+    const shiftlead = await apiAs('shiftlead');
+    const { page, errors } = await loginAs('dispatcher');
+    await waitWorkbench(page);
+
+    // Two reports accepted and registered: both wait for dispatch.
+    const cases: Array<{ id: number; number: string }> = [];
+    for (const description of ['批量派遣一：路边私搭雨棚', '批量派遣二：人行道私搭棚架']) {
+      const res = await acceptor.post(`${url}/api/cases`, {
+        data: { source: 'hotline', kind: 'event', classCode: '0101', description, address: '白沙区 献福路' },
+      });
+      expect(res.status()).toBe(201);
+      const c = (await res.json()) as { id: number; number: string };
+      expect((await acceptor.post(`${url}/api/cases/${c.id}/actions/accept`, { data: { version: 1 } })).status()).toBe(200);
+      expect((await shiftlead.post(`${url}/api/cases/${c.id}/actions/register`, { data: { version: 2 } })).status()).toBe(200);
+      cases.push(c);
+    }
+    await expect.poll(() => page.getByTestId('batch-dispatch').isDisabled()).toBe(true);
+    for (const c of cases) {
+      const row = page.getByTestId(`case-row-${c.number}`);
+      await row.waitFor({ timeout: 15_000 });
+      await expect.poll(() => row.getByTestId('queue-suggestion').count()).toBe(1);
+      await row.locator('input[type="checkbox"]').check();
+    }
+    // Checking a case does not open it.
+    expect(await page.getByTestId('case-detail').count()).toBe(0);
+    expect(await page.getByTestId('batch-dispatch').textContent()).toContain('2');
+    await shot(page, 'workbench-dispatcher-batch.png');
+    const suggested = new Map<number, number>();
+    for (const c of cases) {
+      const s = (await (await page.request.get(`${url}/api/cases/${c.id}/dispatch-suggestion`)).json()) as { department: { id: number } };
+      suggested.set(c.id, s.department.id);
+    }
+    await page.getByTestId('batch-dispatch').click();
+    await page.locator('.ant-modal-confirm-btns .ant-btn-primary').click();
+    for (const c of cases) await expect.poll(() => page.getByTestId(`case-row-${c.number}`).count(), { timeout: 15_000 }).toBe(0);
+
+    // Each went, in its own versioned action, to the department the rules suggested.
+    for (const c of cases) {
+      const detail = (await (await page.request.get(`${url}/api/cases/${c.id}`)).json()) as { state: string; departmentId: number };
+      const timeline = (await (await page.request.get(`${url}/api/cases/${c.id}/timeline`)).json()) as Array<{ action: string }>;
+      expect(detail.state).toBe('dispatched');
+      expect(detail.departmentId).toBe(suggested.get(c.id));
+      expect(timeline.filter((e) => e.action === 'dispatch')).toHaveLength(1);
+    }
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

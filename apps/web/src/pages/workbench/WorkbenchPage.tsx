@@ -1,6 +1,7 @@
-import { ExportOutlined, PhoneOutlined, ReloadOutlined } from '@ant-design/icons';
+import { ExportOutlined, PhoneOutlined, ReloadOutlined, SendOutlined } from '@ant-design/icons';
 import { CASE_SOURCES, CASE_STATES } from '@cityloop/shared';
 import {
+  App,
   Badge,
   Button,
   Drawer,
@@ -106,6 +107,9 @@ function SuggestionCell({ s }: { s: QueueSuggestion | null | undefined }) {
   );
 }
 
+/** A waiting case the routing rules place with a department: one the dispatcher may send as suggested. */
+const dispatchable = (c: CaseItem) => c.state === 'registered' && c.suggestion?.kind === 'department';
+
 /** A centre role's workbench: 待办/已办 queue with counts, filters and countdowns beside a map of the listed cases, live. */
 export default function WorkbenchPage() {
   const { t } = useTranslation();
@@ -124,6 +128,9 @@ export default function WorkbenchPage() {
   /** The role whose share of 待办 the server lists and counts, for a person with several. */
   const shareOf = myRoles.length > 1 && !overview ? role : undefined;
   const suggests = (ROLE_COLUMNS[role] ?? []).includes('suggestion');
+  const { message, modal } = App.useApp();
+  /** Cases checked for dispatch as suggested (the dispatcher's 待办). */
+  const [picked, setPicked] = useState<number[]>([]);
   const [filters, setFilters] = useState<Filters>({});
   const [search, setSearch] = useState('');
   const [list, setList] = useState<CaseList>({ items: [], total: 0 });
@@ -175,6 +182,43 @@ export default function WorkbenchPage() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // A checked case that left the list, or can no longer go as suggested, is unchecked.
+  useEffect(() => {
+    setPicked((p) => {
+      const kept = p.filter((id) => list.items.some((c) => c.id === id && dispatchable(c)));
+      return kept.length === p.length ? p : kept;
+    });
+  }, [list]);
+  const batchable = suggests && queue === 'todo';
+
+  /** 派遣 of each checked case to its suggested department: one versioned action per case, so a case someone else moved is skipped. */
+  const dispatchPicked = () => {
+    const rows = list.items.filter((c) => picked.includes(c.id) && dispatchable(c));
+    if (rows.length === 0) return;
+    modal.confirm({
+      title: t('workbench.batchTitle', { count: rows.length }),
+      content: t('workbench.batchBody'),
+      okText: t('workbench.batchOk'),
+      onOk: async () => {
+        let done = 0;
+        const failed: string[] = [];
+        for (const c of rows) {
+          if (c.suggestion?.kind !== 'department') continue;
+          try {
+            await api.post(`/api/cases/${c.id}/actions/dispatch`, { version: c.version, departmentId: c.suggestion.department.id });
+            done++;
+          } catch (err) {
+            failed.push(`${c.number}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+        setPicked([]);
+        if (failed.length === 0) message.success(t('workbench.batchDone', { count: done }));
+        else message.warning(t('workbench.batchPartly', { done, failed: failed.length, first: failed[0] }), 8);
+        void load();
+      },
+    });
+  };
 
   useEffect(() => {
     void regionOutlinesOf(CASE_MAP_LEVELS);
@@ -372,6 +416,17 @@ export default function WorkbenchPage() {
               {t('workbench.hotline')}
             </Button>
           )}
+          {batchable && (
+            <Button
+              type="primary"
+              icon={<SendOutlined />}
+              disabled={picked.length === 0}
+              onClick={dispatchPicked}
+              data-testid="batch-dispatch"
+            >
+              {t('workbench.batchDispatch', { count: picked.length })}
+            </Button>
+          )}
           <Button icon={<ReloadOutlined />} onClick={() => void load()}>
             {t('workbench.refresh')}
           </Button>
@@ -477,7 +532,25 @@ export default function WorkbenchPage() {
             scroll={{ y: 'calc(100vh - 290px)' }}
             locale={{ emptyText: t('workbench.empty') }}
             rowClassName={(c) => [c.id === selectedId ? 'cl-row-selected' : '', flash.has(c.id) ? 'cl-row-flash' : ''].join(' ')}
-            onRow={(c) => ({ onClick: () => select(c.id), 'data-testid': `case-row-${c.number}` }) as React.HTMLAttributes<HTMLElement>}
+            rowSelection={
+              batchable
+                ? {
+                    selectedRowKeys: picked,
+                    onChange: (keys) => setPicked(keys as number[]),
+                    getCheckboxProps: (c) => ({ disabled: !dispatchable(c) }),
+                    columnWidth: 36,
+                  }
+                : undefined
+            }
+            onRow={(c) =>
+              ({
+                // A click on the check box picks the case for dispatch; elsewhere on the row it opens it.
+                onClick: (e: React.MouseEvent<HTMLElement>) => {
+                  if (!(e.target as HTMLElement).closest('.ant-table-selection-column')) select(c.id);
+                },
+                'data-testid': `case-row-${c.number}`,
+              }) as React.HTMLAttributes<HTMLElement>
+            }
             footer={() => (
               <span className="cl-dim">
                 {t('workbench.total', { count: list.total })} · {t('workbench.keys')}
