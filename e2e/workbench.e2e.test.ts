@@ -58,6 +58,14 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
     return signedIn(browser, server.url, contexts, username, target);
   };
   const shot = (page: Page, name: string) => shotIn(page, name, false);
+  /** A browser context signed in as `username` for API calls only (no page). */
+  const apiAs = async (username: string) => {
+    if (!browser || !server) throw new Error('not started');
+    const ctx = await browser.newContext();
+    contexts.push(ctx);
+    expect((await ctx.request.post(`${server.url}/api/auth/login`, { data: { username, password: 'demo1234' } })).ok()).toBe(true);
+    return ctx.request;
+  };
   /** An action from the case detail; `photo` attaches the site photo. */
   const act = (page: Page, action: string, nextState: string, fill?: { note?: string; reason?: string; photo?: boolean }) =>
     takeAction(page, action, nextState, { ...fill, photo: fill?.photo ? photoPath : undefined });
@@ -318,12 +326,8 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
 
   it('lets a person with two centre roles switch workbenches, each with its share of the queue', async () => {
     if (!server || !browser) throw new Error('not started');
-    const admin = await browser.newContext();
-    contexts.push(admin);
-    expect((await admin.request.post(`${server.url}/api/auth/login`, { data: { username: 'admin', password: 'demo1234' } })).ok()).toBe(
-      true,
-    );
-    const created = await admin.request.post(`${server.url}/api/people`, {
+    const admin = await apiAs('admin');
+    const created = await admin.post(`${server.url}/api/people`, {
       data: {
         username: 'duty',
         name: '值守员',
@@ -362,12 +366,6 @@ describe.skipIf(!HAS_CHROMIUM)('workbenches: a hotline report through the whole 
   it('dispatches the checked cases of the queue to their suggested departments in one go', async () => {
     if (!server || !browser) throw new Error('not started');
     const url = server.url;
-    const apiAs = async (username: string) => {
-      const ctx = await (browser as Browser).newContext();
-      contexts.push(ctx);
-      expect((await ctx.request.post(`${url}/api/auth/login`, { data: { username, password: 'demo1234' } })).ok()).toBe(true);
-      return ctx.request;
-    };
     const acceptor = await apiAs('acceptor');
     const shiftlead = await apiAs('shiftlead');
     const { page, errors } = await loginAs('dispatcher');

@@ -54,27 +54,24 @@ describe('cases: group commit of intake', () => {
   it('writes reports sent at once over HTTP connections together, on PGlite too', async () => {
     // Over sockets, unlike inject: on PGlite a query completes without leaving the microtask
     // queue, and a commit started at once left the other requests unread until it was done.
+    // The server stays up until the file's teardown closes the app.
     const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      // Open (and keep) the connections first, so that the reports reach the server together.
-      await Promise.all(Array.from({ length: 32 }, () => fetch(`${address}/api/health`).then((r) => r.arrayBuffer())));
-      const before = { ...t.ctx.services.cases.intakeStats };
-      const res = await Promise.all(
-        Array.from({ length: 32 }, (_, i) =>
-          fetch(`${address}/api/cases`, {
-            method: 'POST',
-            headers: { cookie, 'content-type': 'application/json' },
-            body: JSON.stringify({ kind: 'event', classCode: eventClass, description: `套接字上报 ${i}`, location: point }),
-          }),
-        ),
-      );
-      expect(res.map((r) => r.status)).toEqual(Array(32).fill(201));
-      const stats = t.ctx.services.cases.intakeStats;
-      expect(stats.reports - before.reports).toBe(32);
-      expect(stats.batches - before.batches).toBeLessThanOrEqual(16);
-    } finally {
-      await t.app.server.close();
-    }
+    // Open (and keep) the connections first, so that the reports reach the server together.
+    await Promise.all(Array.from({ length: 32 }, () => fetch(`${address}/api/health`).then((r) => r.arrayBuffer())));
+    const before = { ...t.ctx.services.cases.intakeStats };
+    const res = await Promise.all(
+      Array.from({ length: 32 }, (_, i) =>
+        fetch(`${address}/api/cases`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/json' },
+          body: JSON.stringify({ kind: 'event', classCode: eventClass, description: `套接字上报 ${i}`, location: point }),
+        }),
+      ),
+    );
+    expect(res.map((r) => r.status)).toEqual(Array(32).fill(201));
+    const stats = t.ctx.services.cases.intakeStats;
+    expect(stats.reports - before.reports).toBe(32);
+    expect(stats.batches - before.batches).toBeLessThanOrEqual(16);
   });
 
   it('answers concurrent retries of one report with one case', async () => {

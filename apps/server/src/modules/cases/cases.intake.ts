@@ -171,9 +171,8 @@ export class IntakeCommitter {
    * Renews the statistics of the case tables each time the cases double (from 1,024 on, by the
    * newest id), in the background. The hot statements are planned once per connection on
    * PostgreSQL and from whatever statistics there are on PGlite (no autovacuum there): in a young
-   * city those describe a table a fraction of its size, and the plans made from them (a hashed
-   * scan of every case for the idempotency check, a walk over all open cases for duplicates) get
-   * dearer as it grows until statistics catch up. ANALYZE samples a bounded number of rows and
+   * city those describe a table a fraction of its size, and the plans made from them (a walk
+   * over all open cases for duplicates, say) get dearer as it grows until statistics catch up. ANALYZE samples a bounded number of rows and
    * makes PostgreSQL plan again; at doublings it runs some twenty times in a city's life.
    */
   #followGrowth(out: Array<CaseRow | null | Error>): void {

@@ -1122,13 +1122,11 @@ export class CasesService {
     const items = await Promise.all(
       page.items.map(async (c) => {
         if (c.state !== 'registered') return c;
-        const s = await this.#suggestionFor(c).catch(() => null);
+        const s = await this.#suggestionFor(c);
         const suggestion =
-          s === null
-            ? null
-            : s.kind === 'department'
-              ? { kind: s.kind, department: s.department, via: s.via, rule: s.rule, explanation: s.explanation }
-              : { kind: s.kind, reason: s.reason, explanation: s.explanation };
+          s.kind === 'department'
+            ? { kind: s.kind, department: s.department, via: s.via, rule: s.rule, explanation: s.explanation }
+            : { kind: s.kind, reason: s.reason, explanation: s.explanation };
         return { ...c, suggestion };
       }),
     );

@@ -108,7 +108,8 @@ function SuggestionCell({ s }: { s: QueueSuggestion | null | undefined }) {
 }
 
 /** A waiting case the routing rules place with a department: one the dispatcher may send as suggested. */
-const dispatchable = (c: CaseItem) => c.state === 'registered' && c.suggestion?.kind === 'department';
+const dispatchable = (c: CaseItem): c is CaseItem & { suggestion: Extract<QueueSuggestion, { kind: 'department' }> } =>
+  c.state === 'registered' && c.suggestion?.kind === 'department';
 
 /** A centre role's workbench: 待办/已办 queue with counts, filters and countdowns beside a map of the listed cases, live. */
 export default function WorkbenchPage() {
@@ -194,7 +195,7 @@ export default function WorkbenchPage() {
 
   /** 派遣 of each checked case to its suggested department: one versioned action per case, so a case someone else moved is skipped. */
   const dispatchPicked = () => {
-    const rows = list.items.filter((c) => picked.includes(c.id) && dispatchable(c));
+    const rows = list.items.filter(dispatchable).filter((c) => picked.includes(c.id));
     if (rows.length === 0) return;
     modal.confirm({
       title: t('workbench.batchTitle', { count: rows.length }),
@@ -204,7 +205,6 @@ export default function WorkbenchPage() {
         let done = 0;
         const failed: string[] = [];
         for (const c of rows) {
-          if (c.suggestion?.kind !== 'department') continue;
           try {
             await api.post(`/api/cases/${c.id}/actions/dispatch`, { version: c.version, departmentId: c.suggestion.department.id });
             done++;
